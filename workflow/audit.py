@@ -1,0 +1,121 @@
+"""The tamper-evident audit trail: each event carries SHA-256(previous hash ‖ its content).
+
+Events are chained per instance (seq 1, 2, …); the instance keeps the hash of its latest
+event (``audit_head``) and its ``version`` equals the latest seq, so altering, removing or
+inserting an event anywhere — also at the end — breaks a link that ``verify`` names.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from .models import AuditEvent, WorkflowInstance
+
+__all__ = ["GENESIS", "HASHED_FIELDS", "event_hash", "Break", "verify", "replay"]
+
+GENESIS = "0" * 64
+"""The 'previous hash' of an instance's first event."""
+
+HASHED_FIELDS = ("instance_id", "seq", "kind", "trigger", "from_state", "to_state", "actor_id",
+                 "acting_for_id", "comment", "inputs", "attachments", "workflow_version", "occurred_at")
+_BATCH = 1000
+
+
+def _canonical(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat(timespec="microseconds")
+    return value
+
+
+def event_hash(fields: Mapping[str, Any], prev_hash: str) -> str:
+    """The hash of one event's content chained to the previous event's hash."""
+    payload = {name: _canonical(fields[name]) for name in HASHED_FIELDS}
+    canonical = json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(f"{prev_hash}\n{canonical}".encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True)
+class Break:
+    """The first broken link found in one instance's chain."""
+
+    instance_id: int
+    seq: int | None
+    event_id: int | None
+    message: str
+
+    def __str__(self) -> str:
+        where = f"instance {self.instance_id}"
+        if self.seq is not None:
+            where += f", event #{self.seq}" + (f" (row id {self.event_id})" if self.event_id else "")
+        return f"{where}: {self.message}"
+
+
+def _check_chain(instance: WorkflowInstance, events: list[AuditEvent]) -> Break | None:
+    prev_hash, state, expected_seq = GENESIS, None, 1
+    for ev in events:
+        if ev.seq != expected_seq:
+            what = "is missing (removed?)" if ev.seq > expected_seq else "is out of order (inserted?)"
+            return Break(instance.id, expected_seq, None, f"event #{expected_seq} {what}")
+        if ev.prev_hash != prev_hash:
+            return Break(instance.id, ev.seq, ev.id, "does not link to the event before it "
+                                                     "(an event was removed or inserted)")
+        fields = {name: getattr(ev, name) for name in HASHED_FIELDS}
+        if event_hash(fields, ev.prev_hash) != ev.hash:
+            return Break(instance.id, ev.seq, ev.id, "its content does not match its hash (altered)")
+        if (ev.seq == 1) != (ev.kind == "start") or ev.from_state != state:
+            return Break(instance.id, ev.seq, ev.id,
+                         f"starts from '{ev.from_state}' but the instance was in '{state}'")
+        prev_hash, state, expected_seq = ev.hash, ev.to_state, expected_seq + 1
+    last_seq = expected_seq - 1
+    if last_seq != instance.version or prev_hash != instance.audit_head:
+        return Break(instance.id, last_seq + 1, None,
+                     f"the instance is at version {instance.version} but its trail ends at event "
+                     f"#{last_seq} (events removed from the end, or the instance altered)")
+    if state != instance.state:
+        return Break(instance.id, last_seq, None,
+                     f"replaying the trail gives state '{state}' but the instance is in '{instance.state}'")
+    return None
+
+
+def _instance_batches(session: Session) -> Iterator[list[WorkflowInstance]]:
+    last_id = 0
+    while True:
+        batch = session.scalars(select(WorkflowInstance).where(WorkflowInstance.id > last_id)
+                                .order_by(WorkflowInstance.id).limit(_BATCH)).all()
+        if not batch:
+            return
+        yield batch
+        last_id = batch[-1].id
+
+
+def verify(session: Session) -> Iterator[Break]:
+    """Yields the first broken link of every instance whose chain is not intact."""
+    for batch in _instance_batches(session):
+        events: dict[int, list[AuditEvent]] = {i.id: [] for i in batch}
+        rows = session.scalars(select(AuditEvent).where(AuditEvent.instance_id.between(batch[0].id, batch[-1].id))
+                               .order_by(AuditEvent.instance_id, AuditEvent.seq))
+        for ev in rows:
+            events.setdefault(ev.instance_id, []).append(ev)
+        for instance in batch:
+            broken = _check_chain(instance, events[instance.id])
+            if broken:
+                yield broken
+        session.expunge_all()  # keep memory flat on large trails
+
+
+def replay(events: list[AuditEvent]) -> str | None:
+    """The state an instance reaches by applying its events in order."""
+    state = None
+    for ev in sorted(events, key=lambda e: e.seq):
+        if ev.from_state != state:
+            raise ValueError(f"event #{ev.seq} starts from '{ev.from_state}', not '{state}'")
+        state = ev.to_state
+    return state

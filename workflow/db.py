@@ -1,0 +1,90 @@
+"""Database engine and sessions from configuration; SQLite by default, PostgreSQL supported.
+
+SQLite runs in WAL mode with foreign keys on and durable commits (``synchronous=FULL``); the
+driver's implicit transaction handling is replaced by a real ``BEGIN`` so reads and writes
+of one transaction see one snapshot. Audit events are made append-only by database triggers.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy.orm import Session, sessionmaker
+from sqlmodel import SQLModel
+
+from . import models  # noqa: F401 - registers the tables on SQLModel.metadata
+
+__all__ = ["normalise_url", "create_db_engine", "create_schema", "make_session_factory",
+           "DEFAULT_URL"]
+
+log = logging.getLogger(__name__)
+
+DEFAULT_URL = "sqlite:///instance/laurel.db"
+BUSY_TIMEOUT_MS = 10_000
+
+
+def normalise_url(url: str) -> str:
+    """Accepts ``postgresql://`` and ``postgres://`` URLs and picks the psycopg 3 driver."""
+    for prefix in ("postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
+def _sqlite_pragmas(dbapi_connection, _record) -> None:
+    dbapi_connection.isolation_level = None  # we emit BEGIN ourselves (see _sqlite_begin)
+    cursor = dbapi_connection.cursor()
+    for pragma in ("journal_mode=WAL", "synchronous=FULL", "foreign_keys=ON",
+                   f"busy_timeout={BUSY_TIMEOUT_MS}"):
+        cursor.execute(f"PRAGMA {pragma}")
+    cursor.close()
+
+
+def _sqlite_begin(connection) -> None:
+    connection.connection.driver_connection.execute("BEGIN")
+
+
+def create_db_engine(url: str = DEFAULT_URL, **kwargs) -> Engine:
+    """An engine for ``url``; for a SQLite file, its folder is created when missing."""
+    url = normalise_url(url)
+    if url.startswith("sqlite"):
+        path = url.split("///", 1)[-1].split("?", 1)[0]
+        if path and path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url, connect_args={"check_same_thread": False,
+                                                  "timeout": BUSY_TIMEOUT_MS / 1000}, **kwargs)
+        event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "begin", _sqlite_begin)
+        return engine
+    return create_engine(url, pool_pre_ping=True, **kwargs)
+
+
+_APPEND_ONLY = {
+    "sqlite": [
+        """CREATE TRIGGER IF NOT EXISTS audit_event_no_update BEFORE UPDATE ON audit_event
+           BEGIN SELECT RAISE(ABORT, 'audit events are append-only'); END""",
+        """CREATE TRIGGER IF NOT EXISTS audit_event_no_delete BEFORE DELETE ON audit_event
+           BEGIN SELECT RAISE(ABORT, 'audit events are append-only'); END""",
+    ],
+    "postgresql": [
+        """CREATE OR REPLACE FUNCTION audit_event_append_only() RETURNS trigger AS $$
+           BEGIN RAISE EXCEPTION 'audit events are append-only'; END $$ LANGUAGE plpgsql""",
+        "DROP TRIGGER IF EXISTS audit_event_append_only ON audit_event",
+        """CREATE TRIGGER audit_event_append_only BEFORE UPDATE OR DELETE ON audit_event
+           FOR EACH ROW EXECUTE FUNCTION audit_event_append_only()""",
+    ],
+}
+
+
+def create_schema(engine: Engine) -> None:
+    """Creates missing tables and the append-only triggers (idempotent)."""
+    SQLModel.metadata.create_all(engine)
+    with engine.begin() as conn:
+        for statement in _APPEND_ONLY.get(engine.dialect.name, []):
+            conn.execute(text(statement))
+
+
+def make_session_factory(engine: Engine, **kwargs) -> sessionmaker[Session]:
+    return sessionmaker(engine, **kwargs)

@@ -1,0 +1,167 @@
+"""The meaning of a workflow definition: names that must exist, and a graph that must work.
+
+Structure and types are checked by ``schema.py``; here we check that every named state,
+role, subject, document, guard and hook exists (resolved at load time, never at click time),
+that every state can be reached and every non-final state has a way out, and that no two
+transitions with the same trigger leave the same state unless a guard tells them apart.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections import deque
+from collections.abc import Iterable
+
+from .actor import SYSTEM_ROLE
+from .definition import ANY_STATE
+from .registry import Registry
+from .schema import ExpiryFire, TransitionSchema, VocabularySchema, WorkflowSchema
+from .yamlsource import Located, Problem
+
+__all__ = ["check_workflow", "RESERVED_TRIGGERS", "unknown_name"]
+
+RESERVED_TRIGGERS = frozenset({"trigger", "may_trigger", "state"})
+_RESERVED_PREFIXES = ("is_", "may_")
+
+
+def unknown_name(kind: str, name: str, known: Iterable[str]) -> str:
+    """'unknown role 'x' (did you mean 'y'?)', or the list of known names when nothing is close."""
+    known = sorted(known)
+    close = difflib.get_close_matches(name, known, n=1, cutoff=0.6)
+    if close:
+        return f"unknown {kind} '{name}' (did you mean '{close[0]}'?)"
+    if not known:
+        return f"unknown {kind} '{name}' (none are defined)"
+    shown = ", ".join(known[:15]) + (", …" if len(known) > 15 else "")
+    return f"unknown {kind} '{name}' (known: {shown})"
+
+
+class _Checker:
+    def __init__(self, located: Located, wf: WorkflowSchema, vocabulary: VocabularySchema,
+                 registry: Registry):
+        self.located, self.wf, self.registry = located, wf, registry
+        self.roles = set(vocabulary.roles)
+        self.vocabulary = vocabulary
+        self.problems: list[Problem] = []
+
+    def error(self, loc: tuple, message: str) -> None:
+        self.problems.append(self.located.problem(loc, message))
+
+    def names(self, loc: tuple, kind: str, names: Iterable[str], known: Iterable[str]) -> None:
+        known = set(known)
+        for i, name in enumerate(names):
+            if name not in known:
+                self.error(loc + (i,), unknown_name(kind, name, known))
+
+    def sources(self, t: TransitionSchema) -> list[str]:
+        if t.from_ == [ANY_STATE]:
+            return [n for n, s in self.wf.states.items() if not s.final]
+        return [s for s in t.from_ if s in self.wf.states]
+
+    def run(self) -> list[Problem]:
+        wf = self.wf
+        self.names(("subject",), "subject kind", wf.subject, self.vocabulary.subjects)
+        if wf.initial not in wf.states:
+            self.error(("initial",), unknown_name("state", wf.initial, wf.states) + " as 'initial'")
+        for name, state in wf.states.items():
+            self.state(name, state)
+        for i, t in enumerate(wf.transitions):
+            self.transition(i, t)
+        if wf.initial in wf.states:
+            self.graph()
+        self.ambiguity()
+        return self.problems
+
+    def state(self, name, state) -> None:
+        loc = ("states", name)
+        hooks = self.registry.hook_names
+        self.names(loc + ("on_enter",), "hook", state.on_enter, hooks)
+        self.names(loc + ("on_exit",), "hook", state.on_exit, hooks)
+        if state.deadline is None:
+            return
+        if state.final:
+            self.error(loc + ("deadline",), f"final state '{name}' cannot have a deadline")
+            return
+        expiry = state.deadline.on_expiry
+        if isinstance(expiry, ExpiryFire):
+            options = [t for t in self.wf.transitions
+                       if t.trigger == expiry.fire and name in self.sources(t)]
+            where = loc + ("deadline", "on_expiry", "fire")
+            if not options:
+                self.error(where, f"on expiry, state '{name}' fires '{expiry.fire}', but no "
+                                  f"transition with that trigger leaves '{name}'")
+            elif not any(SYSTEM_ROLE in t.roles for t in options):
+                self.error(where, f"the expiry trigger '{expiry.fire}' must list the role "
+                                  f"'{SYSTEM_ROLE}' so the scheduler may fire it")
+
+    def transition(self, i: int, t: TransitionSchema) -> None:
+        loc = ("transitions", i)
+        states = self.wf.states
+        if t.trigger in RESERVED_TRIGGERS or t.trigger.startswith(_RESERVED_PREFIXES):
+            self.error(loc + ("trigger",), f"'{t.trigger}' is a reserved name; choose another trigger name "
+                                           "(not 'trigger', 'state', nor starting with 'is_' or 'may_')")
+        for j, source in enumerate(t.from_):
+            if source == ANY_STATE:
+                continue
+            if source not in states:
+                self.error(loc + ("from", j) if len(t.from_) > 1 else loc + ("from",),
+                           unknown_name("state", source, states) + " in 'from'")
+            elif states[source].final:
+                self.error(loc + ("from",), f"'{source}' is a final state: nothing may leave it "
+                                            "(remove 'final: true' or this transition)")
+        if t.to not in states:
+            self.error(loc + ("to",), unknown_name("state", t.to, states) + " in 'to'")
+        self.names(loc + ("roles",), "role", t.roles, self.roles)
+        self.names(loc + ("guards",), "guard", t.guards, self.registry.guard_names)
+        self.names(loc + ("unless",), "guard", t.unless, self.registry.guard_names)
+        self.names(loc + ("after",), "hook", t.after, self.registry.hook_names)
+        self.names(loc + ("attachments",), "document kind", t.attachments, self.vocabulary.documents)
+        for both in sorted(set(t.guards) & set(t.unless)):
+            self.error(loc + ("unless",), f"guard '{both}' is both required and excluded; "
+                                          "the transition could never fire")
+
+    def graph(self) -> None:
+        wf = self.wf
+        edges: dict[str, set[str]] = {name: set() for name in wf.states}
+        for t in wf.transitions:
+            if t.to in wf.states:
+                for source in self.sources(t):
+                    edges[source].add(t.to)
+        seen, queue = {wf.initial}, deque([wf.initial])
+        while queue:
+            for nxt in edges[queue.popleft()]:
+                if nxt not in seen:
+                    seen.add(nxt)
+                    queue.append(nxt)
+        for name, state in wf.states.items():
+            if name not in seen:
+                self.error(("states", name), f"state '{name}' cannot be reached from the initial "
+                                             f"state '{wf.initial}'")
+            elif not state.final and not edges[name]:
+                self.error(("states", name), f"state '{name}' is not final and has no transition "
+                                             "out (add one, or mark it 'final: true')")
+
+    def ambiguity(self) -> None:
+        seen: dict[tuple[str, str], list[int]] = {}
+        for i, t in enumerate(self.wf.transitions):
+            for source in self.sources(t):
+                seen.setdefault((source, t.trigger), []).append(i)
+        reported: set[tuple[int, int]] = set()
+        for (source, trigger), indexes in seen.items():
+            for a_pos, a in enumerate(indexes):
+                for b in indexes[a_pos + 1:]:
+                    ta, tb = self.wf.transitions[a], self.wf.transitions[b]
+                    separated = set(ta.guards) & set(tb.unless) or set(tb.guards) & set(ta.unless)
+                    if not separated and (a, b) not in reported:
+                        reported.add((a, b))
+                        self.error(("transitions", b, "trigger"),
+                                   f"trigger '{trigger}' from state '{source}' is also defined by "
+                                   f"transition #{a + 1} (line {self.located.line_of(('transitions', a))}) "
+                                   "and no guard tells them apart; add a guard to one and list it "
+                                   "under 'unless' in the other")
+
+
+def check_workflow(located: Located, wf: WorkflowSchema, vocabulary: VocabularySchema,
+                   registry: Registry) -> list[Problem]:
+    """Every problem with the meaning of one structurally valid workflow definition."""
+    return _Checker(located, wf, vocabulary, registry).run()
