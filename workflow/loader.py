@@ -18,7 +18,7 @@ from .actor import SYSTEM_ROLE
 from .definition import WorkflowSpec
 from .registry import Registry
 from .schema import CalendarSchema, Strict, VocabularySchema, WorkflowSchema, parse
-from .validation import check_workflow
+from .validation import WorkflowView, check_workflow
 from .workdays import WorkingCalendar
 from .yamlsource import Problem, load_yaml
 
@@ -66,9 +66,10 @@ def load_workflow(path: Path | str, vocabulary: VocabularySchema, registry: Regi
         return None, problems
     schema, more = parse(located, WorkflowSchema)
     problems += more
-    if schema is None:
+    if schema is None and not isinstance(located.data, dict):
         return None, problems
-    problems += check_workflow(located, schema, vocabulary, registry)
+    view = WorkflowView.of(schema) if schema else WorkflowView.lenient(located.data)
+    problems += check_workflow(located, view, vocabulary, registry)
     if problems:
         return None, problems
     return WorkflowSpec(schema=schema, path=str(path), source=text), []

@@ -11,14 +11,18 @@ from __future__ import annotations
 import difflib
 from collections import deque
 from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import ValidationError
 
 from .actor import SYSTEM_ROLE
 from .definition import ANY_STATE
 from .registry import Registry
-from .schema import ExpiryFire, TransitionSchema, VocabularySchema, WorkflowSchema
+from .schema import ExpiryFire, Label, StateSchema, TransitionSchema, VocabularySchema, WorkflowSchema
 from .yamlsource import Located, Problem
 
-__all__ = ["check_workflow", "RESERVED_TRIGGERS", "unknown_name"]
+__all__ = ["check_workflow", "WorkflowView", "RESERVED_TRIGGERS", "unknown_name"]
 
 RESERVED_TRIGGERS = frozenset({"trigger", "may_trigger", "state"})
 _RESERVED_PREFIXES = ("is_", "may_")
@@ -36,8 +40,67 @@ def unknown_name(kind: str, name: str, known: Iterable[str]) -> str:
     return f"unknown {kind} '{name}' (known: {shown})"
 
 
+@dataclass
+class WorkflowView:
+    """The well-formed parts of a definition, so its meaning can be checked even when some
+    parts are malformed (every problem is reported at once, not one layer at a time)."""
+
+    subject: list[str]
+    initial: str | None
+    states: dict[str, StateSchema]
+    transitions: dict[int, TransitionSchema]  # by position in the file
+    loose_edges: list[tuple[list[str], str]]  # from/to of malformed transitions, for the graph
+    keys: dict[str, str]  # section name → the key it was found under (a misspelling, perhaps)
+
+    @classmethod
+    def of(cls, wf: WorkflowSchema) -> "WorkflowView":
+        return cls(list(wf.subject), wf.initial, dict(wf.states), dict(enumerate(wf.transitions)), [], {})
+
+    @classmethod
+    def lenient(cls, data: dict[str, Any]) -> "WorkflowView":
+        """Keeps what validates item by item; a malformed state still counts as a name, a
+        malformed transition still links its states, a misspelt section is still read."""
+        keys: dict[str, str] = {}
+
+        def section(name: str) -> Any:
+            if name in data:
+                return data[name]
+            close = difflib.get_close_matches(name, [k for k in data if k not in WorkflowSchema.model_fields],
+                                              n=1, cutoff=0.8)
+            if close:
+                keys[name] = close[0]
+            return data[close[0]] if close else None
+
+        subject = data.get("subject")
+        subject = [subject] if isinstance(subject, str) else subject
+        subject = [s for s in subject if isinstance(s, str)] if isinstance(subject, list) else []
+        initial = data.get("initial") if isinstance(data.get("initial"), str) else None
+        states: dict[str, StateSchema] = {}
+        raw_states = section("states")
+        for name, raw in (raw_states.items() if isinstance(raw_states, dict) else []):
+            try:
+                states[name] = StateSchema.model_validate(raw)
+            except ValidationError:
+                final = isinstance(raw, dict) and raw.get("final") is True
+                states[name] = StateSchema.model_construct(label=Label.model_construct(vi=name, en=name),
+                                                           final=final, deadline=None, on_enter=[], on_exit=[])
+        transitions: dict[int, TransitionSchema] = {}
+        loose_edges: list[tuple[list[str], str]] = []
+        raw_transitions = section("transitions")
+        for i, raw in enumerate(raw_transitions if isinstance(raw_transitions, list) else []):
+            try:
+                transitions[i] = TransitionSchema.model_validate(raw)
+            except ValidationError:
+                if isinstance(raw, dict) and isinstance(raw.get("to"), str):
+                    sources = raw.get("from")
+                    sources = [sources] if isinstance(sources, str) else sources
+                    if isinstance(sources, list):
+                        loose_edges.append(([str(x) for x in sources], raw["to"]))
+        return cls(subject, initial, states, transitions, loose_edges, keys)
+
+
 class _Checker:
-    def __init__(self, located: Located, wf: WorkflowSchema, vocabulary: VocabularySchema,
+    def __init__(self, located: Located, wf: WorkflowView, vocabulary: VocabularySchema,
                  registry: Registry):
         self.located, self.wf, self.registry = located, wf, registry
         self.roles = set(vocabulary.roles)
@@ -45,6 +108,8 @@ class _Checker:
         self.problems: list[Problem] = []
 
     def error(self, loc: tuple, message: str) -> None:
+        if loc and loc[0] in self.wf.keys:
+            loc = (self.wf.keys[loc[0]],) + loc[1:]
         self.problems.append(self.located.problem(loc, message))
 
     def names(self, loc: tuple, kind: str, names: Iterable[str], known: Iterable[str]) -> None:
@@ -54,18 +119,21 @@ class _Checker:
                 self.error(loc + (i,), unknown_name(kind, name, known))
 
     def sources(self, t: TransitionSchema) -> list[str]:
-        if t.from_ == [ANY_STATE]:
+        return self.sources_of(t.from_)
+
+    def sources_of(self, from_: list[str]) -> list[str]:
+        if from_ == [ANY_STATE]:
             return [n for n, s in self.wf.states.items() if not s.final]
-        return [s for s in t.from_ if s in self.wf.states]
+        return [s for s in from_ if s in self.wf.states]
 
     def run(self) -> list[Problem]:
         wf = self.wf
         self.names(("subject",), "subject kind", wf.subject, self.vocabulary.subjects)
-        if wf.initial not in wf.states:
+        if wf.initial is not None and wf.initial not in wf.states:
             self.error(("initial",), unknown_name("state", wf.initial, wf.states) + " as 'initial'")
         for name, state in wf.states.items():
             self.state(name, state)
-        for i, t in enumerate(wf.transitions):
+        for i, t in wf.transitions.items():
             self.transition(i, t)
         if wf.initial in wf.states:
             self.graph()
@@ -84,7 +152,7 @@ class _Checker:
             return
         expiry = state.deadline.on_expiry
         if isinstance(expiry, ExpiryFire):
-            options = [t for t in self.wf.transitions
+            options = [t for t in self.wf.transitions.values()
                        if t.trigger == expiry.fire and name in self.sources(t)]
             where = loc + ("deadline", "on_expiry", "fire")
             if not options:
@@ -93,6 +161,10 @@ class _Checker:
             elif not any(SYSTEM_ROLE in t.roles for t in options):
                 self.error(where, f"the expiry trigger '{expiry.fire}' must list the role "
                                   f"'{SYSTEM_ROLE}' so the scheduler may fire it")
+            elif any(t.comment == "required" or t.attachments or any(not i.optional for i in t.inputs.values())
+                     for t in options if SYSTEM_ROLE in t.roles):
+                self.error(where, f"the expiry trigger '{expiry.fire}' requires a comment, inputs or "
+                                  "documents, which the scheduler cannot supply")
 
     def transition(self, i: int, t: TransitionSchema) -> None:
         loc = ("transitions", i)
@@ -123,10 +195,13 @@ class _Checker:
     def graph(self) -> None:
         wf = self.wf
         edges: dict[str, set[str]] = {name: set() for name in wf.states}
-        for t in wf.transitions:
+        for t in wf.transitions.values():
             if t.to in wf.states:
                 for source in self.sources(t):
                     edges[source].add(t.to)
+        for sources, to in wf.loose_edges:
+            for source in (self.sources_of(sources) if to in wf.states else []):
+                edges[source].add(to)
         seen, queue = {wf.initial}, deque([wf.initial])
         while queue:
             for nxt in edges[queue.popleft()]:
@@ -143,7 +218,7 @@ class _Checker:
 
     def ambiguity(self) -> None:
         seen: dict[tuple[str, str], list[int]] = {}
-        for i, t in enumerate(self.wf.transitions):
+        for i, t in self.wf.transitions.items():
             for source in self.sources(t):
                 seen.setdefault((source, t.trigger), []).append(i)
         reported: set[tuple[int, int]] = set()
@@ -156,12 +231,12 @@ class _Checker:
                         reported.add((a, b))
                         self.error(("transitions", b, "trigger"),
                                    f"trigger '{trigger}' from state '{source}' is also defined by "
-                                   f"transition #{a + 1} (line {self.located.line_of(('transitions', a))}) "
+                                   f"transition #{a + 1} (line {self.located.line_of((self.wf.keys.get('transitions', 'transitions'), a))}) "
                                    "and no guard tells them apart; add a guard to one and list it "
                                    "under 'unless' in the other")
 
 
-def check_workflow(located: Located, wf: WorkflowSchema, vocabulary: VocabularySchema,
+def check_workflow(located: Located, wf: WorkflowView, vocabulary: VocabularySchema,
                    registry: Registry) -> list[Problem]:
-    """Every problem with the meaning of one structurally valid workflow definition."""
+    """Every problem with the meaning of the well-formed parts of one workflow definition."""
     return _Checker(located, wf, vocabulary, registry).run()

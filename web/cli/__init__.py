@@ -1,0 +1,16 @@
+"""Command-line tools: ``flask --app web db|workflow|audit …``."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from .audit import audit
+from .database import db
+from .workflows import workflow
+
+__all__ = ["register_commands"]
+
+
+def register_commands(app: Flask) -> None:
+    for group in (db, workflow, audit):
+        app.cli.add_command(group)

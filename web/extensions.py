@@ -1,0 +1,73 @@
+"""The Laurel extension: database engine, sessions and the workflow engine of one app.
+
+Only immutable or shareable things live here (the connection pool, parsed definitions);
+no request's state is kept in process memory.
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+from pathlib import Path
+
+from flask import Flask, current_app
+from sqlalchemy import Engine as DbEngine
+from sqlalchemy import inspect
+from sqlalchemy.orm import Session, sessionmaker
+
+from workflow import Engine, Registry
+from workflow.db import create_db_engine
+from workflow.loader import Definitions, load_definitions
+from workflow.rules import build_registry
+
+__all__ = ["Laurel", "laurel"]
+
+
+class _State:
+    """What one app holds: built on first use, then shared by all requests."""
+
+    def __init__(self, app: Flask):
+        self.database_url: str = app.config["DATABASE_URL"]
+        self.definitions_root = Path(app.config["DEFINITIONS"])
+
+    @cached_property
+    def db(self) -> DbEngine:
+        return create_db_engine(self.database_url)
+
+    @cached_property
+    def sessions(self) -> sessionmaker[Session]:
+        return sessionmaker(self.db)
+
+    @cached_property
+    def registry(self) -> Registry:
+        return build_registry()
+
+    @cached_property
+    def definitions(self) -> Definitions:
+        return load_definitions(self.registry, self.definitions_root)
+
+    @cached_property
+    def engine(self) -> Engine:
+        """The workflow engine (raises ``DefinitionError`` listing problems if definitions are bad)."""
+        return Engine(self.registry, self.definitions)
+
+    def database_exists(self) -> bool:
+        """True when the database holds Laurel's tables (a missing SQLite file is not created)."""
+        if self.database_url.startswith("sqlite"):
+            path = self.database_url.split("///", 1)[-1].split("?", 1)[0]
+            if path != ":memory:" and not Path(path).exists():
+                return False
+        return inspect(self.db).has_table("workflow_definition")
+
+
+class Laurel:
+    """Flask extension giving views and commands ``laurel.state`` for the current app."""
+
+    def init_app(self, app: Flask) -> None:
+        app.extensions["laurel"] = _State(app)
+
+    @property
+    def state(self) -> _State:
+        return current_app.extensions["laurel"]
+
+
+laurel = Laurel()

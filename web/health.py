@@ -1,0 +1,32 @@
+"""Health page: is the app up and can it reach its database?"""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Blueprint, jsonify
+from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
+
+from .extensions import laurel
+
+bp = Blueprint("health", __name__)
+log = logging.getLogger(__name__)
+
+
+@bp.get("/health")
+def health():
+    try:
+        with laurel.state.sessions() as session:
+            session.execute(text("SELECT 1"))
+    except SQLAlchemyError:
+        log.exception("health check: database unreachable")
+        return jsonify(status="error", database="unreachable"), 503
+    return jsonify(status="ok", database="ok")
+
+
+@bp.get("/")
+def index():
+    return ("<!doctype html><html lang=vi><meta charset=utf-8><title>Laurel</title>"
+            "<h1>Laurel</h1><p>Hệ thống xét đề nghị thi đua, khen thưởng đang chạy.</p>"
+            "<p><a href=/health>Tình trạng hệ thống</a></p>")

@@ -1,0 +1,93 @@
+"""Moving running instances to another version of their workflow.
+
+Every instance must have a target state: the ``--map OLD=NEW`` pairs, or the same state
+name when the new version still has it. If any instance has none, nothing moves and the
+refused instances are listed. Each moved instance gets a ``migration`` audit event.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from .actor import Actor
+from .deploy import stored_definition
+from .engine import Engine
+from .errors import DefinitionError
+from .models import WorkflowInstance
+from .store import append_event
+from .validation import unknown_name
+
+__all__ = ["Move", "MigrationPlan", "plan_migration", "migrate"]
+
+
+@dataclass(frozen=True)
+class Move:
+    instance_id: int
+    from_version: int
+    from_state: str
+    to_state: str | None  # None: no mapping
+
+    def __str__(self) -> str:
+        target = self.to_state or "(no mapping)"
+        return f"instance {self.instance_id}: v{self.from_version} '{self.from_state}' → '{target}'"
+
+
+@dataclass
+class MigrationPlan:
+    workflow_id: str
+    to_version: int
+    moves: list[Move] = field(default_factory=list)
+
+    @property
+    def refused(self) -> list[Move]:
+        return [m for m in self.moves if m.to_state is None]
+
+    @property
+    def ok(self) -> bool:
+        return not self.refused
+
+
+def plan_migration(session: Session, engine: Engine, workflow_id: str, to_version: int,
+                   mapping: Mapping[str, str], from_version: int | None = None) -> MigrationPlan:
+    """Which instances would move where; raises ``DefinitionError`` for a bad mapping."""
+    row = stored_definition(session, workflow_id, to_version)
+    target, _machine = engine.runtime(session, workflow_id, to_version, row.hash)
+    bad = [unknown_name("state", new, target.states) + f" in '{old}={new}' (version {to_version} has no such state)"
+           for old, new in mapping.items() if new not in target.states]
+    if bad:
+        raise DefinitionError("\n".join(bad))
+    query = select(WorkflowInstance).where(WorkflowInstance.workflow_id == workflow_id,
+                                           WorkflowInstance.workflow_version != to_version)
+    if from_version is not None:
+        query = query.where(WorkflowInstance.workflow_version == from_version)
+    plan = MigrationPlan(workflow_id, to_version)
+    for instance in session.scalars(query.order_by(WorkflowInstance.id)):
+        new = mapping.get(instance.state, instance.state if instance.state in target.states else None)
+        plan.moves.append(Move(instance.id, instance.workflow_version, instance.state, new))
+    return plan
+
+
+def migrate(session: Session, engine: Engine, workflow_id: str, to_version: int, mapping: Mapping[str, str],
+            actor: Actor, now: datetime, from_version: int | None = None, dry_run: bool = False) -> MigrationPlan:
+    """Plans and, unless ``dry_run`` or some instance is unmapped, moves the instances."""
+    plan = plan_migration(session, engine, workflow_id, to_version, mapping, from_version)
+    if dry_run or not plan.ok:
+        return plan
+    row = stored_definition(session, workflow_id, to_version)
+    target, _machine = engine.runtime(session, workflow_id, to_version, row.hash)
+    for move in plan.moves:
+        instance = session.get(WorkflowInstance, move.instance_id)
+        deadline = target.states[move.to_state].deadline
+        append_event(session, instance, expected_version=instance.version, kind="migration", trigger=None,
+                     to_state=move.to_state, actor=actor, now=now, workflow_version=to_version,
+                     inputs={"from_version": move.from_version},
+                     changes={"workflow_version": to_version, "workflow_hash": row.hash,
+                              "deadline_at": engine.calendar.due(instance.state_entered_at, deadline)
+                              if deadline else None,
+                              "deadline_handled": False})
+    return plan
