@@ -1,0 +1,129 @@
+"""Shared fixtures: a fresh database per test (SQLite file, or a PostgreSQL schema when
+LAUREL_TEST_DATABASE_URL is set), the real definitions, an engine, the app and its CLI."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from pathlib import Path
+
+import pytest
+from sqlalchemy.orm import sessionmaker
+
+from workflow import Actor, Engine, Registry, load_definitions
+from workflow.db import create_db_engine, create_schema, normalise_url
+from workflow.deploy import deploy
+from workflow.loader import DEFAULT_ROOT
+from workflow.rules import build_registry
+from workflow.workdays import utcnow
+
+PG_URL = os.environ.get("LAUREL_TEST_DATABASE_URL")
+
+
+def _pg_schema_url(base: str):
+    """A scratch schema in the PostgreSQL test database; yields a URL that uses it."""
+    import psycopg
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    plain = normalise_url(base).replace("postgresql+psycopg://", "postgresql://")
+    with psycopg.connect(plain, autocommit=True) as admin:
+        admin.execute(f"CREATE SCHEMA {schema}")
+    sep = "&" if "?" in base else "?"
+    try:
+        yield f"{normalise_url(base)}{sep}options=-csearch_path%3D{schema}"
+    finally:
+        with psycopg.connect(plain, autocommit=True) as admin:
+            admin.execute(f"DROP SCHEMA {schema} CASCADE")
+
+
+@pytest.fixture
+def database_url(tmp_path):
+    """The database of one test: PostgreSQL when configured, else a SQLite file."""
+    if PG_URL:
+        yield from _pg_schema_url(PG_URL)
+    else:
+        yield f"sqlite:///{tmp_path / 'laurel.db'}"
+
+
+@pytest.fixture
+def pg_url():
+    """A scratch PostgreSQL schema; the test is skipped when PostgreSQL is not configured."""
+    if not PG_URL:
+        pytest.skip("LAUREL_TEST_DATABASE_URL is not set (PostgreSQL tests)")
+    yield from _pg_schema_url(PG_URL)
+
+
+@pytest.fixture
+def db(database_url):
+    engine = create_db_engine(database_url)
+    create_schema(engine)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def sessions(db):
+    return sessionmaker(db, expire_on_commit=False)
+
+
+@pytest.fixture(scope="session")
+def definitions():
+    loaded = load_definitions(build_registry())
+    assert loaded.ok, loaded.problems
+    return loaded
+
+
+@pytest.fixture
+def engine(definitions, sessions):
+    """The real definitions, deployed into the test's database."""
+    with sessions.begin() as session:
+        deploy(session, definitions.workflows.values(), utcnow())
+    return Engine(build_registry(), definitions)
+
+
+@pytest.fixture
+def definitions_dir(tmp_path):
+    """A copy of the real definitions folder the test may change."""
+    target = tmp_path / "definitions"
+    shutil.copytree(DEFAULT_ROOT, target)
+    return target
+
+
+@pytest.fixture
+def app(database_url, definitions_dir):
+    from web import create_app
+    app = create_app({"DATABASE_URL": database_url, "DEFINITIONS": str(definitions_dir), "TESTING": True})
+    yield app
+    app.extensions["laurel"].db.dispose()
+
+
+@pytest.fixture
+def cli(app):
+    """Runs ``flask --app web …`` commands against the test app."""
+    runner = app.test_cli_runner()
+
+    def run(*args: str):
+        return runner.invoke(args=list(args), catch_exceptions=False)
+    return run
+
+
+OFFICER = Actor("officer-1", frozenset({"unit_officer"}), name="Nguyễn Thị Lan")
+HEAD = Actor("head-1", frozenset({"unit_head"}), name="Trần Văn Hùng")
+CLUSTER_HEAD = Actor("cluster-head-1", frozenset({"cluster_head"}))
+SECRETARIAT = Actor("secretariat-1", frozenset({"secretariat"}))
+CLERK = Actor("clerk-1", frozenset({"clerk"}))
+
+
+def write_workflow(folder: Path, name: str, text: str) -> Path:
+    path = folder / "workflows" / f"{name}.yaml"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def registry_with(**guards) -> Registry:
+    """A registry whose guards are the given functions (name → callable)."""
+    registry = Registry()
+    for name, func in guards.items():
+        registry.guard(name, vi=f"điều kiện {name}", en=f"condition {name}")(func)
+    return registry
