@@ -9,10 +9,9 @@ import uuid
 from pathlib import Path
 
 import pytest
-from sqlalchemy.orm import sessionmaker
 
 from workflow import Actor, Engine, Registry, load_definitions
-from workflow.db import create_db_engine, create_schema, normalise_url
+from workflow.db import create_db_engine, create_schema, make_session_factory, normalise_url
 from workflow.deploy import deploy
 from workflow.loader import DEFAULT_ROOT
 from workflow.rules import build_registry
@@ -63,7 +62,13 @@ def db(database_url):
 
 @pytest.fixture
 def sessions(db):
-    return sessionmaker(db, expire_on_commit=False)
+    return make_session_factory(db, expire_on_commit=False)
+
+
+@pytest.fixture
+def write_sessions(db):
+    """Sessions for transactions that write while others do too (BEGIN IMMEDIATE on SQLite)."""
+    return make_session_factory(db, write=True, expire_on_commit=False)
 
 
 @pytest.fixture(scope="session")

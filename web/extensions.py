@@ -15,7 +15,7 @@ from sqlalchemy import inspect
 from sqlalchemy.orm import Session, sessionmaker
 
 from workflow import Engine, Registry
-from workflow.db import create_db_engine
+from workflow.db import create_db_engine, make_session_factory
 from workflow.loader import Definitions, load_definitions
 from workflow.rules import build_registry
 
@@ -35,7 +35,13 @@ class _State:
 
     @cached_property
     def sessions(self) -> sessionmaker[Session]:
-        return sessionmaker(self.db)
+        """Sessions for reading (and for writes that expect no competition)."""
+        return make_session_factory(self.db)
+
+    @cached_property
+    def write_sessions(self) -> sessionmaker[Session]:
+        """Sessions whose transactions write (firing transitions, ticks, imports)."""
+        return make_session_factory(self.db, write=True)
 
     @cached_property
     def registry(self) -> Registry:

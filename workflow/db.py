@@ -2,7 +2,10 @@
 
 SQLite runs in WAL mode with foreign keys on and durable commits (``synchronous=FULL``); the
 driver's implicit transaction handling is replaced by a real ``BEGIN`` so reads and writes
-of one transaction see one snapshot. Audit events are made append-only by database triggers.
+of one transaction see one snapshot. SQLite locks the whole database for writing, and a
+transaction that read first cannot start writing once anyone else has committed; so
+transactions meant to write (``write_sessions``) begin with ``BEGIN IMMEDIATE`` and wait
+their turn instead. Audit events are made append-only by database triggers.
 """
 
 from __future__ import annotations
@@ -42,8 +45,12 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor.close()
 
 
+_BEGIN = {"DEFERRED": "BEGIN", "IMMEDIATE": "BEGIN IMMEDIATE"}
+
+
 def _sqlite_begin(connection) -> None:
-    connection.connection.driver_connection.execute("BEGIN")
+    mode = connection.get_execution_options().get("laurel_sqlite_begin", "DEFERRED")
+    connection.connection.driver_connection.execute(_BEGIN[mode])
 
 
 def create_db_engine(url: str = DEFAULT_URL, **kwargs) -> Engine:
@@ -86,5 +93,9 @@ def create_schema(engine: Engine) -> None:
             conn.execute(text(statement))
 
 
-def make_session_factory(engine: Engine, **kwargs) -> sessionmaker[Session]:
+def make_session_factory(engine: Engine, *, write: bool = False, **kwargs) -> sessionmaker[Session]:
+    """Sessions on ``engine``; with ``write=True`` their transactions are meant to write
+    (on SQLite they take the write lock at ``BEGIN``, so they never fail half-way)."""
+    if write and engine.dialect.name == "sqlite":
+        engine = engine.execution_options(laurel_sqlite_begin="IMMEDIATE")
     return sessionmaker(engine, **kwargs)

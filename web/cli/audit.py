@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import click
+from flask.cli import AppGroup
 from sqlalchemy import func, select
 
 from workflow.audit import verify
@@ -12,7 +13,7 @@ from ..extensions import laurel
 from .common import friendly_errors
 
 
-@click.group(help="The tamper-evident audit trail.")
+@click.group(cls=AppGroup, help="The tamper-evident audit trail.")
 def audit() -> None:
     pass
 

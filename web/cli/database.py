@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import click
+from flask.cli import AppGroup
 
 from workflow.db import create_schema
 
@@ -10,7 +11,7 @@ from ..extensions import laurel
 from .common import friendly_errors
 
 
-@click.group(help="Database set-up.")
+@click.group(cls=AppGroup, help="Database set-up.")
 def db() -> None:
     pass
 

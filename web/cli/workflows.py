@@ -8,6 +8,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import click
+from flask.cli import AppGroup
 
 from workflow import Actor
 from workflow.deadlines import tick
@@ -22,7 +23,7 @@ from ..extensions import laurel
 from .common import echo_problems, friendly_errors, shown_path
 
 
-@click.group(help="Workflow definitions and running instances.")
+@click.group(cls=AppGroup, help="Workflow definitions and running instances.")
 def workflow() -> None:
     pass
 
@@ -65,7 +66,7 @@ def deploy_command() -> None:
     definitions = laurel.state.definitions
     if echo_problems(definitions.problems):
         raise click.ClickException("definitions have problems (listed above); nothing deployed")
-    with laurel.state.sessions.begin() as session:
+    with laurel.state.write_sessions.begin() as session:
         for result in deploy(session, definitions.workflows.values(), utcnow()):
             click.echo(str(result))
 
@@ -90,7 +91,7 @@ def _mapping(pairs: tuple[str, ...]) -> dict[str, str]:
 def migrate_command(workflow_id: str, to_version: int, from_version: int | None, pairs: tuple[str, ...],
                     dry_run: bool) -> None:
     actor = Actor(id=f"cli:{getpass.getuser()}", roles=frozenset({"admin"}))
-    with laurel.state.sessions.begin() as session:
+    with laurel.state.write_sessions.begin() as session:
         plan = migrate(session, laurel.state.engine, workflow_id, to_version, _mapping(pairs), actor, utcnow(),
                        from_version=from_version, dry_run=dry_run)
     if not plan.ok:
@@ -113,7 +114,7 @@ def migrate_command(workflow_id: str, to_version: int, from_version: int | None,
 def tick_command(now: datetime | None) -> None:
     moment = now.replace(tzinfo=timezone.utc) if now else utcnow()
     counts: Counter[str] = Counter()
-    for handled in tick(laurel.state.sessions, laurel.state.engine, moment):
+    for handled in tick(laurel.state.write_sessions, laurel.state.engine, moment):
         counts[handled.outcome] += 1
         click.echo(str(handled))
     summary = ", ".join(f"{n} {outcome}" for outcome, n in sorted(counts.items())) or "nothing overdue"
