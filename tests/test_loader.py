@@ -34,49 +34,15 @@ EXPECT = re.compile(r"^#\s*expect:\s*(\d+):\s?(.*?)\s*$")
 UNEXPECTED = re.compile(r"^#\s*unexpected:\s*(.*?)\s*$")
 
 # Problems reported with line 0 because they concern the whole file, not one line of it.
-FILE_LEVEL = {"non_utf8_bytes.yaml"}
+FILE_LEVEL: set[str] = set()
 
 # Cases where the loader does not (yet) give what a person editing the file needs.
-KNOWN_PROBLEMS = {
-    "non_utf8_bytes.yaml":
-        "load_workflow decodes the file itself and reports \"cannot read the file: 'utf-8' codec "
-        "can't decode byte 0xe9 in position 143: invalid continuation byte\" (reads like an I/O "
-        "failure, in Python's codec jargon); load_yaml's 'the file is not UTF-8 text' is never reached",
-    "alias_recursive.yaml":
-        "RecursionError escapes load_workflow: the builder follows an anchor that contains itself "
-        "until Python's recursion limit",
-    "nesting_too_deep.yaml":
-        "RecursionError escapes load_workflow: _Builder.build recurses once per nesting level and "
-        "libyaml accepts up to 999 levels",
-    "syntax_unclosed_bracket_far.yaml":
-        "only the line where YAML gave up (20) is reported; the line where the '[' was opened (18, "
-        "the error's context_mark) is dropped, so the message points at a line that is fine",
-    "expiry_action_misspelt.yaml":
-        "pydantic's union branch name leaks: 'states.draft.deadline.on_expiry.ExpiryFire: must be a "
-        "mapping of keys to values', beside 'must be one of 'remind'' (which omits {fire: trigger})",
-    "malformed_transition_hides_other_errors.yaml":
-        "the lenient view drops a transition that fails validation, so its unknown role and unknown "
-        "hook are reported only after its misspelt key is fixed",
-    "malformed_state_hides_other_errors.yaml":
-        "the lenient view replaces a state that fails validation by a bare stand-in, so its unknown "
-        "hook is reported only after its deadline is fixed",
-    "impossible_date_value.yaml":
-        "the date constructor's ValueError is reported at line 0 ('invalid value: day is out of "
-        "range for month'), not at the line of the value",
-    "version_too_large.yaml":
-        "'version' has no upper bound: 202601051200 loads, then 'workflow deploy' fails (PostgreSQL "
-        "INTEGER stops at 2147483647; past 2**63 even SQLite raises OverflowError)",
-    "choices_yes_no_unquoted.yaml":
-        "'must be text, got True' with no hint that YAML read the unquoted yes/no as true/false",
-    "merge_key_template.yaml":
-        "keys written beside a YAML merge key ('<<: *submit') are reported as duplicates of the "
-        "template's keys (and the template's values win), so the usual YAML override idiom fails",
-}
+KNOWN_PROBLEMS: dict[str, str] = {}
 
 # Files whose problems are not all located (line >= 1) and readable today.
 UNLOCATED_OR_CRASHING = {"alias_recursive.yaml", "nesting_too_deep.yaml", "impossible_date_value.yaml"}
 # Bad files the loader accepts today (so they print nothing).
-ACCEPTED_TODAY = {"version_too_large.yaml"}
+ACCEPTED_TODAY: set[str] = set()
 
 
 def _params(paths, known=KNOWN_PROBLEMS, only=None):
@@ -207,7 +173,6 @@ def test_folder_reports_every_file(root, registry):
                                                             "typo_transitions_key.yaml"}
 
 
-@pytest.mark.xfail(strict=True, reason="the date constructor's ValueError is reported at line 0")
 def test_impossible_holiday_date_is_located(root, registry):
     write_workflow(root, "good", MINIMAL)
     calendar = root / "calendar.yaml"

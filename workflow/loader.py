@@ -20,7 +20,7 @@ from .registry import Registry
 from .schema import CalendarSchema, Strict, VocabularySchema, WorkflowSchema, parse
 from .validation import WorkflowView, check_workflow
 from .workdays import WorkingCalendar
-from .yamlsource import Problem, load_yaml
+from .yamlsource import Problem, load_yaml, read_text
 
 __all__ = ["Definitions", "load_definitions", "load_workflow", "load_model", "workflow_files",
            "DEFAULT_ROOT"]
@@ -57,10 +57,9 @@ def load_workflow(path: Path | str, vocabulary: VocabularySchema, registry: Regi
                   text: str | None = None) -> tuple[WorkflowSpec | None, list[Problem]]:
     """One workflow file (or its stored text), checked in structure and meaning."""
     if text is None:
-        try:
-            text = Path(path).read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as err:
-            return None, [Problem(str(path), 0, f"cannot read the file: {err}")]
+        text, problems = read_text(path)
+        if text is None:
+            return None, problems
     located, problems = load_yaml(path, text)
     if located is None:
         return None, problems

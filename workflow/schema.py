@@ -14,13 +14,15 @@ import typing
 import datetime as dt
 from typing import Annotated, Any, Literal, Union
 
-from pydantic import (BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints,
-                      ValidationError, model_validator)
+from pydantic import (BaseModel, BeforeValidator, ConfigDict, Discriminator, Field, StringConstraints,
+                      Tag, TypeAdapter, ValidationError, field_validator, model_validator)
 
 from .yamlsource import Located, Problem
 
+M = typing.TypeVar("M", bound=BaseModel)
+
 __all__ = ["Label", "Deadline", "ExpiryFire", "StateSchema", "InputSchema", "TransitionSchema",
-           "WorkflowSchema", "VocabularySchema", "CalendarSchema", "Holiday", "parse"]
+           "WorkflowSchema", "VocabularySchema", "CalendarSchema", "Holiday", "parse", "lenient"]
 
 NAME_PATTERN = r"^[a-z][a-z0-9_]*$"
 Name = Annotated[str, StringConstraints(pattern=NAME_PATTERN, max_length=64)]
@@ -55,12 +57,19 @@ class ExpiryFire(Strict):
     fire: Name
 
 
+_EXPIRY_TAGS = ("expiry_remind", "expiry_fire")
+Expiry = Annotated[
+    Annotated[Literal["remind"], Tag("expiry_remind")] | Annotated[ExpiryFire, Tag("expiry_fire")],
+    Discriminator(lambda value: "expiry_fire" if isinstance(value, (dict, ExpiryFire)) else "expiry_remind"),
+]
+
+
 class Deadline(Strict):
     """How long an instance may stay in a state, and what happens when that time is up."""
 
     days: Annotated[int, Field(gt=0, le=3650)] | None = None
     working_days: Annotated[int, Field(gt=0, le=3650)] | None = None
-    on_expiry: Literal["remind"] | ExpiryFire = "remind"
+    on_expiry: Expiry = "remind"
 
     @model_validator(mode="after")
     def _one_length(self) -> "Deadline":
@@ -109,16 +118,17 @@ class TransitionSchema(Strict):
     distinct_from: Annotated[list[Literal["proposer", "previous_actor"]], BeforeValidator(_as_list)] = []
     after: NameList = []
 
-    @model_validator(mode="after")
-    def _star_alone(self) -> "TransitionSchema":
-        if "*" in self.from_ and len(self.from_) > 1:
+    @field_validator("from_")
+    @classmethod
+    def _star_alone(cls, sources: list[str]) -> list[str]:
+        if "*" in sources and len(sources) > 1:
             raise ValueError("'from: \"*\"' means every non-final state; do not list other states with it")
-        return self
+        return sources
 
 
 class WorkflowSchema(Strict):
     id: WorkflowId
-    version: Annotated[int, Field(gt=0)]
+    version: Annotated[int, Field(gt=0, le=2_147_483_647)]
     label: Label
     subject: Annotated[NameList, Field(min_length=1)]
     initial: Name
@@ -179,7 +189,19 @@ _MESSAGES = {
     "model_attributes_type": "must be a mapping of keys to values",
     "date_type": "must be a date written as YYYY-MM-DD",
     "string_too_short": "must not be empty",
+    "too_short": "must not be empty",
 }
+_KINDS = {"list": "a list", "dict": "a mapping", "str": "text", "int": "a number", "float": "a number",
+          "bool": "true or false", "NoneType": "nothing", "date": "a date"}
+
+
+def _shown(value: Any) -> str:
+    """A value as the person wrote it in YAML."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (dt.date, dt.datetime)):
+        return value.isoformat()
+    return repr(value)
 
 
 def _fields_at(model: Any, loc: tuple) -> list[str] | None:
@@ -229,7 +251,7 @@ def problems_from(error: ValidationError, located: Located, model: type[BaseMode
     problems = []
     for err in error.errors(include_url=False):
         loc = tuple(step for step in err["loc"] if not (isinstance(step, str) and
-                                                      ("[" in step or step in {"function-after", "str", "int"})))
+                                                      ("[" in step or step in _EXPIRY_TAGS)))
         kind = err["type"]
         if kind == "extra_forbidden":
             key = loc[-1]
@@ -243,6 +265,10 @@ def problems_from(error: ValidationError, located: Located, model: type[BaseMode
             where = f" in {_describe(loc[:-1])}" if loc[:-1] else ""
             problems.append(located.problem(loc[:-1], f"missing required key '{loc[-1]}'{where}"))
             continue
+        if loc and loc[-1] == "on_expiry" and kind in ("literal_error", "model_type", "model_attributes_type"):
+            problems.append(located.problem(loc, f"{_describe(loc)}: must be 'remind', or {{fire: <trigger>}} "
+                                                 "to fire a transition when the time is up"))
+            continue
         if kind == "string_pattern_mismatch":
             text = "must be a lowercase name of letters, digits and underscores, starting with a letter"
             if loc and loc[0] == "id" and len(loc) == 1:
@@ -254,16 +280,49 @@ def problems_from(error: ValidationError, located: Located, model: type[BaseMode
         else:
             text = _MESSAGES.get(kind, err["msg"][0].lower() + err["msg"][1:])
         subject = _describe(loc) or "the document"
-        shown = err.get("input")
-        got = f", got {shown!r}" if kind.endswith(("_type", "_parsing")) and not isinstance(shown, (dict, list)) else ""
+        value = err.get("input")
+        got = f", got {_shown(value)}" if kind.endswith(("_type", "_parsing")) and not isinstance(value, (dict, list)) else ""
+        if kind == "string_type" and isinstance(value, bool):
+            got += " (YAML reads unquoted yes/no/on/off/true/false as true or false: quote the word)"
         problems.append(located.problem(loc, f"{subject}: {text}{got}"))
     return problems
+
+
+_FIELD_ADAPTERS: dict[type, dict[str, tuple[str, TypeAdapter]]] = {}
+
+
+def _adapter(field: Any) -> TypeAdapter:
+    annotation = Annotated[field.annotation, *field.metadata] if field.metadata else field.annotation
+    model = _unwrap(annotation, None)
+    if isinstance(model, type) and issubclass(model, BaseModel):
+        return TypeAdapter(annotation)  # a model brings its own (strict) configuration
+    return TypeAdapter(annotation, config=ConfigDict(strict=True))
+
+
+def lenient(model: type[M], raw: Any) -> M | None:
+    """A model built from the fields of ``raw`` that are valid on their own (others: default
+    or None), so the meaning of a malformed item can still be checked. Never raises."""
+    if not isinstance(raw, dict):
+        return None
+    adapters = _FIELD_ADAPTERS.get(model)
+    if adapters is None:
+        adapters = _FIELD_ADAPTERS[model] = {name: (field.alias or name, _adapter(field))
+                                             for name, field in model.model_fields.items()}
+    values = {}
+    for name, (key, adapter) in adapters.items():
+        field = model.model_fields[name]
+        default = None if field.is_required() else field.get_default(call_default_factory=True)
+        try:
+            values[name] = adapter.validate_python(raw[key]) if key in raw else default
+        except ValidationError:
+            values[name] = default
+    return model.model_construct(**values)
 
 
 def parse(located: Located, model: type[Strict]) -> tuple[Any, list[Problem]]:
     """Validates a located document against a file shape; returns (model or None, problems)."""
     if not isinstance(located.data, dict):
-        kind = type(located.data).__name__ if located.data is not None else "nothing"
+        kind = _KINDS.get(type(located.data).__name__, type(located.data).__name__)
         return None, [located.problem((), f"the document must be a mapping of keys to values, not {kind}")]
     try:
         return model.model_validate(located.data), []

@@ -14,12 +14,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from pydantic import ValidationError
-
 from .actor import SYSTEM_ROLE
 from .definition import ANY_STATE
 from .registry import Registry
-from .schema import ExpiryFire, Label, StateSchema, TransitionSchema, VocabularySchema, WorkflowSchema
+from .schema import ExpiryFire, StateSchema, TransitionSchema, VocabularySchema, WorkflowSchema, lenient
 from .yamlsource import Located, Problem
 
 __all__ = ["check_workflow", "WorkflowView", "RESERVED_TRIGGERS", "unknown_name"]
@@ -49,17 +47,17 @@ class WorkflowView:
     initial: str | None
     states: dict[str, StateSchema]
     transitions: dict[int, TransitionSchema]  # by position in the file
-    loose_edges: list[tuple[list[str], str]]  # from/to of malformed transitions, for the graph
     keys: dict[str, str]  # section name → the key it was found under (a misspelling, perhaps)
+    complete: bool  # every state's 'final' and every transition's from/to could be read
 
     @classmethod
     def of(cls, wf: WorkflowSchema) -> "WorkflowView":
-        return cls(list(wf.subject), wf.initial, dict(wf.states), dict(enumerate(wf.transitions)), [], {})
+        return cls(list(wf.subject), wf.initial, dict(wf.states), dict(enumerate(wf.transitions)), {}, True)
 
     @classmethod
     def lenient(cls, data: dict[str, Any]) -> "WorkflowView":
-        """Keeps what validates item by item; a malformed state still counts as a name, a
-        malformed transition still links its states, a misspelt section is still read."""
+        """Keeps what validates item by item: a malformed state still counts as a name, the
+        valid fields of a malformed transition are still checked, a misspelt section is read."""
         keys: dict[str, str] = {}
 
         def section(name: str) -> Any:
@@ -76,27 +74,21 @@ class WorkflowView:
         subject = [s for s in subject if isinstance(s, str)] if isinstance(subject, list) else []
         initial = data.get("initial") if isinstance(data.get("initial"), str) else None
         states: dict[str, StateSchema] = {}
+        complete = True
         raw_states = section("states")
         for name, raw in (raw_states.items() if isinstance(raw_states, dict) else []):
-            try:
-                states[name] = StateSchema.model_validate(raw)
-            except ValidationError:
-                final = isinstance(raw, dict) and raw.get("final") is True
-                states[name] = StateSchema.model_construct(label=Label.model_construct(vi=name, en=name),
-                                                           final=final, deadline=None, on_enter=[], on_exit=[])
+            complete &= isinstance(raw, dict) and isinstance(raw.get("final", False), bool)
+            states[name] = lenient(StateSchema, raw) or lenient(StateSchema, {})
         transitions: dict[int, TransitionSchema] = {}
-        loose_edges: list[tuple[list[str], str]] = []
         raw_transitions = section("transitions")
         for i, raw in enumerate(raw_transitions if isinstance(raw_transitions, list) else []):
-            try:
-                transitions[i] = TransitionSchema.model_validate(raw)
-            except ValidationError:
-                if isinstance(raw, dict) and isinstance(raw.get("to"), str):
-                    sources = raw.get("from")
-                    sources = [sources] if isinstance(sources, str) else sources
-                    if isinstance(sources, list):
-                        loose_edges.append(([str(x) for x in sources], raw["to"]))
-        return cls(subject, initial, states, transitions, loose_edges, keys)
+            t = lenient(TransitionSchema, raw)
+            if t is not None and t.to and t.from_:
+                transitions[i] = t
+            else:
+                complete = False  # an edge we cannot read: the graph cannot be judged
+        return cls(subject, initial, states, transitions, keys, complete and raw_states is not None
+                   and raw_transitions is not None)
 
 
 class _Checker:
@@ -119,12 +111,9 @@ class _Checker:
                 self.error(loc + (i,), unknown_name(kind, name, known))
 
     def sources(self, t: TransitionSchema) -> list[str]:
-        return self.sources_of(t.from_)
-
-    def sources_of(self, from_: list[str]) -> list[str]:
-        if from_ == [ANY_STATE]:
+        if t.from_ == [ANY_STATE]:
             return [n for n, s in self.wf.states.items() if not s.final]
-        return [s for s in from_ if s in self.wf.states]
+        return [s for s in t.from_ if s in self.wf.states]
 
     def run(self) -> list[Problem]:
         wf = self.wf
@@ -135,8 +124,8 @@ class _Checker:
             self.state(name, state)
         for i, t in wf.transitions.items():
             self.transition(i, t)
-        if wf.initial in wf.states:
-            self.graph()
+        if wf.initial in wf.states and wf.complete:
+            self.graph()  # judged only when whole: a malformed transition would mislead it
         self.ambiguity()
         return self.problems
 
@@ -158,18 +147,18 @@ class _Checker:
             if not options:
                 self.error(where, f"on expiry, state '{name}' fires '{expiry.fire}', but no "
                                   f"transition with that trigger leaves '{name}'")
-            elif not any(SYSTEM_ROLE in t.roles for t in options):
+            elif not any(SYSTEM_ROLE in (t.roles or []) for t in options):
                 self.error(where, f"the expiry trigger '{expiry.fire}' must list the role "
                                   f"'{SYSTEM_ROLE}' so the scheduler may fire it")
             elif any(t.comment == "required" or t.attachments or any(not i.optional for i in t.inputs.values())
-                     for t in options if SYSTEM_ROLE in t.roles):
+                     for t in options if SYSTEM_ROLE in (t.roles or [])):
                 self.error(where, f"the expiry trigger '{expiry.fire}' requires a comment, inputs or "
                                   "documents, which the scheduler cannot supply")
 
     def transition(self, i: int, t: TransitionSchema) -> None:
         loc = ("transitions", i)
         states = self.wf.states
-        if t.trigger in RESERVED_TRIGGERS or t.trigger.startswith(_RESERVED_PREFIXES):
+        if t.trigger and (t.trigger in RESERVED_TRIGGERS or t.trigger.startswith(_RESERVED_PREFIXES)):
             self.error(loc + ("trigger",), f"'{t.trigger}' is a reserved name; choose another trigger name "
                                            "(not 'trigger', 'state', nor starting with 'is_' or 'may_')")
         for j, source in enumerate(t.from_):
@@ -183,7 +172,7 @@ class _Checker:
                                             "(remove 'final: true' or this transition)")
         if t.to not in states:
             self.error(loc + ("to",), unknown_name("state", t.to, states) + " in 'to'")
-        self.names(loc + ("roles",), "role", t.roles, self.roles)
+        self.names(loc + ("roles",), "role", t.roles or [], self.roles)
         self.names(loc + ("guards",), "guard", t.guards, self.registry.guard_names)
         self.names(loc + ("unless",), "guard", t.unless, self.registry.guard_names)
         self.names(loc + ("after",), "hook", t.after, self.registry.hook_names)
@@ -199,9 +188,6 @@ class _Checker:
             if t.to in wf.states:
                 for source in self.sources(t):
                     edges[source].add(t.to)
-        for sources, to in wf.loose_edges:
-            for source in (self.sources_of(sources) if to in wf.states else []):
-                edges[source].add(to)
         seen, queue = {wf.initial}, deque([wf.initial])
         while queue:
             for nxt in edges[queue.popleft()]:
@@ -219,7 +205,7 @@ class _Checker:
     def ambiguity(self) -> None:
         seen: dict[tuple[str, str], list[int]] = {}
         for i, t in self.wf.transitions.items():
-            for source in self.sources(t):
+            for source in self.sources(t) if t.trigger else []:
                 seen.setdefault((source, t.trigger), []).append(i)
         reported: set[tuple[int, int]] = set()
         for (source, trigger), indexes in seen.items():
