@@ -63,7 +63,8 @@ def validate(paths: tuple[Path, ...]) -> None:
 @workflow.command("deploy", help="Store new definition versions; new instances start on them.")
 @friendly_errors
 def deploy_command() -> None:
-    definitions = laurel.state.definitions
+    state = laurel.state
+    definitions = load_definitions(state.registry, state.definitions_root)  # the files as they are now
     if echo_problems(definitions.problems):
         raise click.ClickException("definitions have problems (listed above); nothing deployed")
     with laurel.state.write_sessions.begin() as session:
@@ -157,4 +158,4 @@ def diagram(workflow_id: str, fmt: str, instance_id: int | None, version: int | 
         output.write_bytes(data)
         click.echo(f"Wrote {shown_path(str(output))}", err=True)
     else:
-        click.get_binary_stream("stdout").write(data)
+        click.echo(data, nl=False)

@@ -1,0 +1,131 @@
+"""Definition versions: immutable once deployed, deployed alongside, and migration between them."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from conftest import OFFICER, SECRETARIAT, write_workflow
+from workflow.audit import verify
+from workflow.models import AuditEvent, WorkflowInstance
+
+V1 = """
+id: leave
+version: 1
+label: {vi: Nghỉ phép, en: Leave}
+subject: individual
+initial: asked
+states:
+  asked: {label: {vi: Đã xin, en: Asked}}
+  checked: {label: {vi: Đã kiểm tra, en: Checked}, deadline: {days: 3}}
+  parked: {label: {vi: Tạm dừng, en: Parked}}
+  granted: {label: {vi: Đã duyệt, en: Granted}, final: true}
+transitions:
+  - {trigger: check, label: {vi: Kiểm tra, en: Check}, from: asked, to: checked, roles: [secretariat]}
+  - {trigger: park, label: {vi: Tạm dừng, en: Park}, from: checked, to: parked, roles: [secretariat]}
+  - {trigger: grant, label: {vi: Duyệt, en: Grant}, from: [checked, parked], to: granted, roles: [secretariat]}
+"""
+# version 2: 'checked' is renamed 'reviewed', 'parked' is gone, granting needs a comment
+V2 = V1.replace("version: 1", "version: 2").replace("checked", "reviewed") \
+    .replace("  parked: {label: {vi: Tạm dừng, en: Parked}}\n", "") \
+    .replace("  - {trigger: park, label: {vi: Tạm dừng, en: Park}, from: reviewed, to: parked, roles: [secretariat]}\n", "") \
+    .replace("from: [reviewed, parked], to: granted, roles: [secretariat]}",
+             "from: reviewed, to: granted, roles: [secretariat], comment: required}")
+
+
+@pytest.fixture
+def state(app, cli, definitions_dir):
+    """The app's own state with 'leave' v1 deployed and three instances: asked, checked, parked."""
+    write_workflow(definitions_dir, "leave", V1)
+    assert cli("db", "init").exit_code == 0
+    deployed = cli("workflow", "deploy")
+    assert deployed.exit_code == 0, deployed.output
+    laurel = app.extensions["laurel"]
+    ids = []
+    with laurel.write_sessions.begin() as session:
+        for path in ([], ["check"], ["check", "park"]):
+            instance = laurel.engine.start(session, "leave", OFFICER, subject_kind="individual")
+            for trigger in path:
+                laurel.engine.fire(session, instance, trigger, SECRETARIAT)
+            ids.append(instance.id)
+    laurel.ids = ids
+    return laurel
+
+
+def instances(laurel):
+    with laurel.sessions() as session:
+        return {i.id: (i.workflow_version, i.state) for i in session.scalars(select(WorkflowInstance))}
+
+
+def test_changing_a_deployed_version_is_refused(state, cli, definitions_dir):
+    write_workflow(definitions_dir, "leave", V1.replace("Nghỉ phép", "Nghỉ phép năm"))
+    validate = cli("workflow", "validate")
+    assert validate.exit_code == 1
+    assert "version 1 is already deployed with different content; to deploy this change, set 'version: 2'" \
+        in validate.output
+    deploy = cli("workflow", "deploy")
+    assert deploy.exit_code == 1 and "already deployed" in deploy.output
+
+
+def test_a_new_version_deploys_alongside_and_running_instances_stay(state, cli, definitions_dir):
+    write_workflow(definitions_dir, "leave", V2)
+    deploy = cli("workflow", "deploy")
+    assert deploy.exit_code == 0, deploy.output
+    assert "leave v2: added" in deploy.output
+    asked, checked, parked = state.ids
+    with state.write_sessions.begin() as session:
+        old = session.get(WorkflowInstance, parked)
+        state.engine.fire(session, old, "grant", SECRETARIAT)  # v1 rules: no comment needed
+        new = state.engine.start(session, "leave", OFFICER, subject_kind="individual")
+        assert (new.workflow_version, new.state) == (2, "asked")
+    assert instances(state)[parked] == (1, "granted")
+
+
+def test_migration_refuses_unmapped_states_and_moves_nothing(state, cli, definitions_dir):
+    write_workflow(definitions_dir, "leave", V2)
+    assert cli("workflow", "deploy").exit_code == 0
+    before = instances(state)
+    result = cli("workflow", "migrate", "leave", "--to", "2", "--map", "checked=reviewed")
+    assert result.exit_code == 1
+    asked, checked, parked = state.ids
+    assert f"instance {parked}: v1 'parked' → '(no mapping)'" in result.output
+    assert f"instance {checked}:" not in result.output.split("Add --map")[1]
+    assert instances(state) == before
+
+
+def test_migration_dry_run_then_for_real(state, cli, definitions_dir):
+    write_workflow(definitions_dir, "leave", V2)
+    assert cli("workflow", "deploy").exit_code == 0
+    asked, checked, parked = state.ids
+    args = ["workflow", "migrate", "leave", "--to", "2", "--map", "checked=reviewed", "--map", "parked=reviewed"]
+    dry = cli(*args, "--dry-run")
+    assert dry.exit_code == 0 and "3 instance(s) would move" in dry.output
+    assert instances(state)[checked] == (1, "checked")
+    real = cli(*args)
+    assert real.exit_code == 0, real.output
+    assert instances(state) == {asked: (2, "asked"), checked: (2, "reviewed"), parked: (2, "reviewed")}
+    with state.sessions() as session:
+        moved = session.scalars(select(AuditEvent).where(AuditEvent.kind == "migration")
+                                .order_by(AuditEvent.instance_id)).all()
+        assert [(e.instance_id, e.from_state, e.to_state, e.workflow_version, e.inputs) for e in moved] == [
+            (asked, "asked", "asked", 2, {"from_version": 1}),
+            (checked, "checked", "reviewed", 2, {"from_version": 1}),
+            (parked, "parked", "reviewed", 2, {"from_version": 1})]
+        assert moved[0].actor_id.startswith("cli:")
+        assert list(verify(session)) == []
+        # the migrated instance now follows version 2: granting needs a comment
+        instance = session.get(WorkflowInstance, checked)
+        assert [o.comment for o in state.engine.available(session, instance, SECRETARIAT)] == ["required"]
+
+
+def test_migration_to_an_unknown_state_is_refused(state, cli, definitions_dir):
+    write_workflow(definitions_dir, "leave", V2)
+    assert cli("workflow", "deploy").exit_code == 0
+    result = cli("workflow", "migrate", "leave", "--to", "2", "--map", "checked=reviewd")
+    assert result.exit_code == 1
+    assert "unknown state 'reviewd' (did you mean 'reviewed'?)" in result.output
+
+
+def test_migration_map_must_be_old_equals_new(state, cli):
+    result = cli("workflow", "migrate", "leave", "--to", "1", "--map", "checked")
+    assert result.exit_code == 2 and "'checked' is not OLD=NEW" in result.output
