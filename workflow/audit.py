@@ -11,7 +11,7 @@ import hashlib
 import json
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import timezone
 from typing import Any
 
 from sqlalchemy import select
@@ -27,19 +27,14 @@ GENESIS = "0" * 64
 HASHED_FIELDS = ("instance_id", "seq", "kind", "trigger", "from_state", "to_state", "actor_id",
                  "acting_for_id", "comment", "inputs", "attachments", "workflow_version", "occurred_at")
 _BATCH = 1000
-
-
-def _canonical(value: Any) -> Any:
-    if isinstance(value, datetime):
-        return value.isoformat(timespec="microseconds")
-    return value
+_CANONICAL = json.JSONEncoder(sort_keys=True, ensure_ascii=False, separators=(",", ":"))
 
 
 def event_hash(fields: Mapping[str, Any], prev_hash: str) -> str:
     """The hash of one event's content chained to the previous event's hash."""
-    payload = {name: _canonical(fields[name]) for name in HASHED_FIELDS}
-    canonical = json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-    return hashlib.sha256(f"{prev_hash}\n{canonical}".encode("utf-8")).hexdigest()
+    payload = {name: fields[name] for name in HASHED_FIELDS}
+    payload["occurred_at"] = fields["occurred_at"].astimezone(timezone.utc).isoformat(timespec="microseconds")
+    return hashlib.sha256(f"{prev_hash}\n{_CANONICAL.encode(payload)}".encode("utf-8")).hexdigest()
 
 
 @dataclass(frozen=True)

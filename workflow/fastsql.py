@@ -28,14 +28,13 @@ class _Compiled:
         compiled = statement.compile(dialect=dialect, column_keys=column_keys)
         self.sql = compiled.string
         self.positional = bool(compiled.positional)
-        names = list(compiled.positiontup) if compiled.positional else list(compiled.binds)
+        self.names = names = list(compiled.positiontup) if compiled.positional else list(compiled.binds)
         self.plan = [(name, compiled.binds[name].type.dialect_impl(dialect).bind_processor(dialect))
                      for name in names]
 
     def parameters(self, values: Mapping[str, Any]) -> Any:
-        converted = [(name, values[name] if convert is None else convert(values[name]))
-                     for name, convert in self.plan]
-        return tuple(value for _, value in converted) if self.positional else dict(converted)
+        converted = [values[name] if convert is None else convert(values[name]) for name, convert in self.plan]
+        return tuple(converted) if self.positional else dict(zip(self.names, converted))
 
 
 class FastStatement:

@@ -106,6 +106,8 @@ def append_event(session: Session, instance: WorkflowInstance, *, expected_versi
         if err.sqlite_errorcode & 0xFF == SQLITE_BUSY:  # another writer changed the snapshot we read
             raise Conflict(instance.id, expected_version) from err
         raise
+    current = instance.__dict__
     for name, value in values.items():
-        set_committed_value(instance, name, value)
+        if name not in current or current[name] != value:
+            set_committed_value(instance, name, value)
     return record
