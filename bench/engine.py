@@ -169,7 +169,7 @@ def main(argv: list[str] | None = None) -> dict:
         timed(raw.transition, warm, 0)
         timed(lambda k: engine_transition(engine, session, mine, k), warm, 0)
         rss_before = peak_rss_kb()
-        engine_tps, raw_tps, ratios = [], [], []
+        engine_tps, raw_tps, ratios, rss_by_round = [], [], [], []
         done = 0
         for round_no in range(args.rounds):
             count = min(per_round, args.transitions - done) if round_no < args.rounds - 1 else args.transitions - done
@@ -181,7 +181,9 @@ def main(argv: list[str] | None = None) -> dict:
             raw_tps.append(r)
             engine_tps.append(e)
             ratios.append(e / r)
-            print(f"round {round_no + 1}: raw {r:8.0f}/s  engine {e:8.0f}/s  ratio {e / r:.2f}", file=sys.stderr)
+            rss_by_round.append(peak_rss_kb())
+            print(f"round {round_no + 1}: raw {r:8.0f}/s  engine {e:8.0f}/s  ratio {e / r:.2f}  "
+                  f"peak RSS {rss_by_round[-1] / 1024:.1f} MiB", file=sys.stderr)
         rss_after = peak_rss_kb()
         session.close()
         connection.close()
@@ -198,6 +200,7 @@ def main(argv: list[str] | None = None) -> dict:
         "peak_rss_before_kb": rss_before,
         "peak_rss_after_kb": rss_after,
         "peak_rss_growth_kb": rss_after - rss_before,
+        "peak_rss_by_round_kb": rss_by_round,
     }
     print(json.dumps(result))
     return result
