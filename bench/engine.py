@@ -23,7 +23,6 @@ import statistics
 import sys
 import tempfile
 import time
-import uuid
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -31,7 +30,7 @@ from sqlalchemy.orm import Session
 
 from workflow import Actor, Engine, Registry, load_definitions
 from workflow.audit import event_hash
-from workflow.db import create_db_engine, create_schema, normalise_url
+from workflow.db import create_db_engine, create_schema, normalise_url, postgres_scratch_schema
 from workflow.deploy import deploy
 from workflow.models import WorkflowInstance
 from workflow.workdays import utcnow
@@ -51,17 +50,8 @@ def scratch_database(url: str | None):
     """(SQLAlchemy URL, raw-connection factory, label) for a throwaway database."""
     if url and normalise_url(url).startswith("postgresql"):
         import psycopg
-        schema = f"bench_{uuid.uuid4().hex[:8]}"
-        plain = normalise_url(url).replace("postgresql+psycopg://", "postgresql://")
-        with psycopg.connect(plain, autocommit=True) as admin:
-            admin.execute(f"CREATE SCHEMA {schema}")
-        sep = "&" if "?" in url else "?"
-        try:
-            yield (f"{normalise_url(url)}{sep}options=-csearch_path%3D{schema}",
-                   lambda: psycopg.connect(plain, options=f"-csearch_path={schema}"), "postgresql")
-        finally:
-            with psycopg.connect(plain, autocommit=True) as admin:
-                admin.execute(f"DROP SCHEMA {schema} CASCADE")
+        with postgres_scratch_schema(url, "bench") as scratch:
+            yield scratch.url, lambda: psycopg.connect(scratch.conninfo, options=scratch.options), "postgresql"
         return
     with tempfile.TemporaryDirectory(prefix="laurel-bench-") as folder:
         path = Path(folder) / "bench.db"

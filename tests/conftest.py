@@ -5,13 +5,12 @@ from __future__ import annotations
 
 import os
 import shutil
-import uuid
 from pathlib import Path
 
 import pytest
 
 from workflow import Actor, Engine, Registry, load_definitions
-from workflow.db import create_db_engine, create_schema, make_session_factory, normalise_url
+from workflow.db import create_db_engine, create_schema, make_session_factory, postgres_scratch_schema
 from workflow.deploy import deploy
 from workflow.loader import DEFAULT_ROOT
 from workflow.rules import build_registry
@@ -21,18 +20,8 @@ PG_URL = os.environ.get("LAUREL_TEST_DATABASE_URL")
 
 
 def _pg_schema_url(base: str):
-    """A scratch schema in the PostgreSQL test database; yields a URL that uses it."""
-    import psycopg
-    schema = f"t_{uuid.uuid4().hex[:12]}"
-    plain = normalise_url(base).replace("postgresql+psycopg://", "postgresql://")
-    with psycopg.connect(plain, autocommit=True) as admin:
-        admin.execute(f"CREATE SCHEMA {schema}")
-    sep = "&" if "?" in base else "?"
-    try:
-        yield f"{normalise_url(base)}{sep}options=-csearch_path%3D{schema}"
-    finally:
-        with psycopg.connect(plain, autocommit=True) as admin:
-            admin.execute(f"DROP SCHEMA {schema} CASCADE")
+    with postgres_scratch_schema(base, "t") as scratch:
+        yield scratch.url
 
 
 @pytest.fixture

@@ -11,6 +11,10 @@ their turn instead. Audit events are made append-only by database triggers.
 from __future__ import annotations
 
 import logging
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, event, text
@@ -20,7 +24,7 @@ from sqlmodel import SQLModel
 from . import models  # noqa: F401 - registers the tables on SQLModel.metadata
 
 __all__ = ["normalise_url", "create_db_engine", "create_schema", "make_session_factory",
-           "DEFAULT_URL"]
+           "ScratchSchema", "postgres_scratch_schema", "DEFAULT_URL"]
 
 log = logging.getLogger(__name__)
 
@@ -99,3 +103,30 @@ def make_session_factory(engine: Engine, *, write: bool = False, **kwargs) -> se
     if write and engine.dialect.name == "sqlite":
         engine = engine.execution_options(laurel_sqlite_begin="IMMEDIATE")
     return sessionmaker(engine, **kwargs)
+
+
+@dataclass(frozen=True)
+class ScratchSchema:
+    """A throwaway PostgreSQL schema: ``url`` for SQLAlchemy, ``conninfo``/``options`` for psycopg."""
+
+    url: str
+    conninfo: str
+    options: str
+
+
+@contextmanager
+def postgres_scratch_schema(url: str, prefix: str = "scratch") -> Iterator[ScratchSchema]:
+    """Creates a schema in the PostgreSQL database at ``url``, and drops it afterwards
+    (for tests and benchmarks, so they never touch real tables)."""
+    import psycopg
+    schema = f"{prefix}_{uuid.uuid4().hex[:12]}"
+    conninfo = normalise_url(url).replace("postgresql+psycopg://", "postgresql://")
+    with psycopg.connect(conninfo, autocommit=True) as admin:
+        admin.execute(f"CREATE SCHEMA {schema}")
+    separator = "&" if "?" in url else "?"
+    try:
+        yield ScratchSchema(f"{normalise_url(url)}{separator}options=-csearch_path%3D{schema}",
+                            conninfo, f"-csearch_path={schema}")
+    finally:
+        with psycopg.connect(conninfo, autocommit=True) as admin:
+            admin.execute(f"DROP SCHEMA {schema} CASCADE")

@@ -34,7 +34,7 @@ class _Compiled:
 
     def parameters(self, values: Mapping[str, Any]) -> Any:
         converted = [values[name] if convert is None else convert(values[name]) for name, convert in self.plan]
-        return tuple(converted) if self.positional else dict(zip(self.names, converted))
+        return tuple(converted) if self.positional else dict(zip(self.names, converted, strict=True))
 
 
 class FastStatement:
