@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from sqlalchemy import func, select
 
@@ -9,6 +11,7 @@ from conftest import CLERK, CLUSTER_HEAD, HEAD, OFFICER, SECRETARIAT, registry_w
 from workflow import Actor, Blocked, Conflict, DefinitionError, Engine, Reason, load_definitions
 from workflow.deploy import deploy
 from workflow.models import AuditEvent, WorkflowInstance
+from workflow.schema import Deadline
 from workflow.workdays import utcnow
 
 REPORT = {"achievement_report": "sha256:" + "ab" * 32}
@@ -306,3 +309,35 @@ def test_a_full_path_to_the_award(engine, sessions):
             engine.fire(session, instance, trigger, actor, **extra)
         assert instance.state == "awarded" and instance.deadline_at is None
         assert engine.available(session, instance, CLERK) == []
+
+
+POSTED = """
+id: posted
+version: 1
+label: {vi: Công khai, en: Posting}
+subject: individual
+initial: posted
+states:
+  posted:
+    label: {vi: Đang công khai, en: Posted}
+    deadline: {duration: posting, on_expiry: remind}
+  done: {label: {vi: Xong, en: Done}, final: true}
+transitions:
+  - {trigger: finish, label: {vi: Xong, en: Finish}, from: posted, to: done, roles: [secretariat]}
+"""
+
+
+@pytest.mark.parametrize("length, expected_days", [(Deadline(days=7), 7), (None, None)])
+def test_a_duration_function_sets_the_deadline_per_item(definitions_dir, sessions, length, expected_days):
+    registry = registry_with()
+    registry.duration("posting")(lambda ctx: length)
+    write_workflow(definitions_dir, "posted", POSTED)
+    loaded = load_definitions(registry, definitions_dir)
+    assert loaded.ok, loaded.problems
+    with sessions.begin() as session:
+        deploy(session, loaded.workflows.values(), utcnow())
+        instance = Engine(registry, loaded).start(session, "posted", OFFICER, subject_kind="individual")
+        if expected_days is None:
+            assert instance.deadline_at is None
+        else:
+            assert instance.deadline_at == instance.state_entered_at + timedelta(days=expected_days)

@@ -71,6 +71,7 @@ def directives(path: Path) -> tuple[list[tuple[int, str]], list[str]]:
 def registry() -> Registry:
     registry = registry_with(dossier_complete=lambda ctx: True, vote_passed=lambda ctx: True)
     registry.hook("notify_unit")(lambda ctx: None)
+    registry.duration("posting_days")(lambda ctx: None)
     return registry
 
 

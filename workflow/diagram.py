@@ -22,6 +22,9 @@ _ANY = "__any__"
 def _deadline(deadline: Deadline | None, lang: str) -> str:
     if deadline is None:
         return ""
+    if deadline.duration:
+        return (f"hạn theo hồ sơ ({deadline.duration})" if lang == "vi"
+                else f"due as the item sets ({deadline.duration})")
     if deadline.days is not None:
         return f"hạn {deadline.days} ngày" if lang == "vi" else f"due in {deadline.days} days"
     return (f"hạn {deadline.working_days} ngày làm việc" if lang == "vi"

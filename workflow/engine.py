@@ -172,9 +172,10 @@ class Engine:
             created_at=now, state_entered_at=now)
         session.add(instance)
         session.flush()
+        ctx = Context(session=session, instance=instance, actor=actor, spec=spec, now=now)
         append_event(session, instance, expected_version=0, kind="start", trigger=None, from_state=None,
                      to_state=spec.initial, actor=actor, now=now,
-                     changes={"deadline_at": self._due(spec, spec.initial, now), "deadline_handled": False})
+                     changes={"deadline_at": self.due(ctx, spec.initial, now), "deadline_handled": False})
         return instance
 
     def available(self, session: Session, instance: WorkflowInstance, actor: Actor,
@@ -228,9 +229,12 @@ class Engine:
 
     # --- writing --------------------------------------------------------------------------
 
-    def _due(self, spec: WorkflowSpec, state: str, now: datetime) -> datetime | None:
-        deadline = spec.states[state].deadline
-        return self.calendar.due(now, deadline) if deadline else None
+    def due(self, ctx: Context, state: str, started_at: datetime) -> datetime | None:
+        """When the deadline of ``state`` (under ``ctx.spec``) started at ``started_at`` expires."""
+        deadline = ctx.spec.states[state].deadline
+        if deadline is not None and deadline.duration:
+            deadline = self.registry.get_duration(deadline.duration)(ctx)
+        return self.calendar.due(started_at, deadline) if deadline else None
 
     def write(self, ctx: Context, t: TransitionSchema, supplied: Supplied, expected_version: int) -> EventRecord:
         """Persists the chosen transition (called by the machine before any hook runs)."""
@@ -238,6 +242,6 @@ class Engine:
             ctx.session, ctx.instance, expected_version=expected_version, kind="transition",
             trigger=t.trigger, to_state=t.to, actor=ctx.actor, now=ctx.now, comment=supplied.comment,
             inputs=supplied.inputs, attachments=supplied.attachments,
-            changes={"state_entered_at": ctx.now, "deadline_at": self._due(ctx.spec, t.to, ctx.now),
+            changes={"state_entered_at": ctx.now, "deadline_at": self.due(ctx, t.to, ctx.now),
                      "deadline_handled": False, "last_actor_id": ctx.actor.id,
                      "last_actor_for_id": ctx.actor.acting_for})

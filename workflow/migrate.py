@@ -15,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from .actor import Actor
+from .context import Context
 from .deploy import stored_definition
 from .engine import Engine
 from .errors import DefinitionError
@@ -82,12 +83,11 @@ def migrate(session: Session, engine: Engine, workflow_id: str, to_version: int,
     target, _machine = engine.runtime(session, workflow_id, to_version, row.hash)
     for move in plan.moves:
         instance = session.get(WorkflowInstance, move.instance_id)
-        deadline = target.states[move.to_state].deadline
+        ctx = Context(session=session, instance=instance, actor=actor, spec=target, now=now)
         append_event(session, instance, expected_version=instance.version, kind="migration", trigger=None,
                      to_state=move.to_state, actor=actor, now=now, workflow_version=to_version,
                      inputs={"from_version": move.from_version},
                      changes={"workflow_version": to_version, "workflow_hash": row.hash,
-                              "deadline_at": engine.calendar.due(instance.state_entered_at, deadline)
-                              if deadline else None,
+                              "deadline_at": engine.due(ctx, move.to_state, instance.state_entered_at),
                               "deadline_handled": False})
     return plan

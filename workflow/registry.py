@@ -1,9 +1,10 @@
-"""Guards and hooks: Python callables that workflow definitions name.
+"""Guards, hooks and durations: Python callables that workflow definitions name.
 
-Definitions refer to guards and hooks by name; the names are resolved when a definition is
-loaded, so a typo fails validation, not a user's click. A guard returns ``True``/``None``
-(passes), ``False`` (blocked, with the guard's own label as the reason), or one or more
-``Reason`` objects saying exactly what is missing. A hook returns nothing.
+Definitions refer to them by name; the names are resolved when a definition is loaded, so a
+typo fails validation, not a user's click. A guard returns ``True``/``None`` (passes),
+``False`` (blocked, with the guard's own label as the reason), or one or more ``Reason``
+objects saying exactly what is missing. A hook returns nothing. A duration returns the
+``Deadline`` (days or working days) of a state for one item, or None for no deadline.
 """
 
 from __future__ import annotations
@@ -16,11 +17,13 @@ from .reasons import Reason, engine_reason
 
 if TYPE_CHECKING:
     from .context import Context
+    from .schema import Deadline
 
-__all__ = ["Registry", "Guard", "GuardFunc", "HookFunc"]
+__all__ = ["Registry", "Guard", "GuardFunc", "HookFunc", "DurationFunc"]
 
 GuardFunc = Callable[["Context"], "bool | None | Reason | Iterable[Reason]"]
 HookFunc = Callable[["Context"], Any]
+DurationFunc = Callable[["Context"], "Deadline | None"]
 
 
 @dataclass(frozen=True)
@@ -48,11 +51,12 @@ class Guard:
 
 
 class Registry:
-    """Named guards and hooks; one per application, filled at import time by the domain."""
+    """Named guards, hooks and durations; one per application, filled by the domain."""
 
     def __init__(self) -> None:
         self._guards: dict[str, Guard] = {}
         self._hooks: dict[str, HookFunc] = {}
+        self._durations: dict[str, DurationFunc] = {}
 
     def guard(self, name: str, *, vi: str, en: str) -> Callable[[GuardFunc], GuardFunc]:
         """Decorator registering a guard under ``name`` with its vi/en label."""
@@ -68,6 +72,13 @@ class Registry:
             return func
         return register
 
+    def duration(self, name: str) -> Callable[[DurationFunc], DurationFunc]:
+        """Decorator registering a function that gives a state's deadline for one item."""
+        def register(func: DurationFunc) -> DurationFunc:
+            self._add(self._durations, name, func)
+            return func
+        return register
+
     @staticmethod
     def _add(table: dict, name: str, value: Any) -> None:
         if name in table:
@@ -80,6 +91,9 @@ class Registry:
     def get_hook(self, name: str) -> HookFunc:
         return self._hooks[name]
 
+    def get_duration(self, name: str) -> DurationFunc:
+        return self._durations[name]
+
     @property
     def guard_names(self) -> frozenset[str]:
         return frozenset(self._guards)
@@ -87,3 +101,7 @@ class Registry:
     @property
     def hook_names(self) -> frozenset[str]:
         return frozenset(self._hooks)
+
+    @property
+    def duration_names(self) -> frozenset[str]:
+        return frozenset(self._durations)

@@ -65,16 +65,21 @@ Expiry = Annotated[
 
 
 class Deadline(Strict):
-    """How long an instance may stay in a state, and what happens when that time is up."""
+    """How long an instance may stay in a state, and what happens when that time is up.
+
+    The length is ``days``, ``working_days``, or ``duration``: the name of a registered
+    function that reads it from the item's data (a posting period set per award, say).
+    """
 
     days: Annotated[int, Field(gt=0, le=3650)] | None = None
     working_days: Annotated[int, Field(gt=0, le=3650)] | None = None
+    duration: Name | None = None
     on_expiry: Expiry = "remind"
 
     @model_validator(mode="after")
     def _one_length(self) -> "Deadline":
-        if (self.days is None) == (self.working_days is None):
-            raise ValueError("give exactly one of 'days' or 'working_days'")
+        if sum(x is not None for x in (self.days, self.working_days, self.duration)) != 1:
+            raise ValueError("give exactly one of 'days', 'working_days' or 'duration'")
         return self
 
 

@@ -136,6 +136,9 @@ class _Checker:
         self.names(loc + ("on_exit",), "hook", state.on_exit, hooks)
         if state.deadline is None:
             return
+        if state.deadline.duration and state.deadline.duration not in self.registry.duration_names:
+            self.error(loc + ("deadline", "duration"),
+                       unknown_name("duration", state.deadline.duration, self.registry.duration_names))
         if state.final:
             self.error(loc + ("deadline",), f"final state '{name}' cannot have a deadline")
             return
