@@ -3,12 +3,11 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
-DEBIAN_PACKAGES := graphviz
-export LAUREL_DATABASE_URL ?= sqlite:///instance/laurel.db
+DEBIAN_PACKAGES := python3-venv graphviz
 
 .PHONY: run test system-packages db bench clean
 
-$(STAMP): pyproject.toml requirements.lock
+$(STAMP): pyproject.toml requirements.lock | system-packages
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
 	  { echo "Laurel needs Python 3.11 or newer ($(PYTHON) is older); set PYTHON=python3.11"; exit 1; }
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -18,14 +17,14 @@ $(STAMP): pyproject.toml requirements.lock
 system-packages:
 	@./scripts/system-packages $(DEBIAN_PACKAGES)
 
-db: $(STAMP) system-packages
+db: $(STAMP)
 	$(BIN)/flask --app web db init
 	$(BIN)/flask --app web workflow deploy
 
 run: db
 	$(BIN)/flask --app web run --host 127.0.0.1 --port 5000
 
-test: $(STAMP) system-packages
+test: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 bench: $(STAMP)

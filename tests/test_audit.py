@@ -9,7 +9,7 @@ from sqlalchemy.exc import DatabaseError
 from conftest import HEAD, OFFICER
 from workflow.audit import GENESIS, event_hash, replay, verify
 from workflow.deploy import deploy
-from workflow.models import AuditEvent
+from workflow.models import AuditEvent, WorkflowInstance
 from workflow.workdays import utcnow
 
 REPORT = {"achievement_report": "sha256:" + "cd" * 32}
@@ -139,3 +139,67 @@ def trail_in_app(app, cli):
             engine.fire(session, instance, "submit", OFFICER, attachments=REPORT)
             ids.append(instance.id)
     return ids
+
+
+def test_a_changed_proposer_is_named(trail, db, sessions):
+    tamper(db, f"UPDATE workflow_instance SET proposer_id = 'head-1' WHERE id = {trail[0]}")
+    found = breaks(sessions)
+    assert [b.instance_id for b in found] == [trail[0]] and "proposer" in found[0].message
+
+
+def test_a_changed_subject_is_named(trail, db, sessions):
+    tamper(db, f"UPDATE workflow_instance SET subject_ref = 'someone-else' WHERE id = {trail[1]}")
+    found = breaks(sessions)
+    assert [b.instance_id for b in found] == [trail[1]] and "subject" in found[0].message
+
+
+def test_a_changed_definition_hash_is_named(trail, db, sessions):
+    tamper(db, f"UPDATE workflow_instance SET workflow_hash = '{'0' * 64}' WHERE id = {trail[1]}")
+    assert [b.instance_id for b in breaks(sessions)] == [trail[1]]
+
+
+def test_instances_cannot_be_deleted(trail, db):
+    with pytest.raises(DatabaseError, match="never deleted"):
+        with db.begin() as conn:
+            conn.execute(text(f"DELETE FROM workflow_instance WHERE id = {trail[0]}"))
+
+
+def test_a_deleted_instance_is_named(trail, db, sessions):
+    statements = {"sqlite": ["PRAGMA foreign_keys = OFF", "DROP TRIGGER workflow_instance_no_delete"],
+                  "postgresql": ["DROP TRIGGER workflow_instance_kept ON workflow_instance",
+                                 "ALTER TABLE audit_event DROP CONSTRAINT audit_event_instance_id_fkey"]}
+    with db.connect() as conn:  # straight to the driver: PRAGMA foreign_keys works outside a transaction only
+        driver = conn.connection.driver_connection
+        for statement in statements[db.dialect.name] + [f"DELETE FROM workflow_instance WHERE id = {trail[0]}"]:
+            driver.execute(statement)
+        driver.commit()
+    found = breaks(sessions)
+    assert [b.instance_id for b in found] == [trail[0]] and "deleted" in found[0].message
+
+
+def test_a_corrupt_row_is_named_not_a_crash(trail, db, sessions):
+    if db.dialect.name != "sqlite":
+        pytest.skip("PostgreSQL's JSON type refuses invalid JSON on write")
+    tamper(db, f"UPDATE audit_event SET inputs = 'not json' WHERE instance_id = {trail[1]} AND seq = 2")
+    found = breaks(sessions)
+    assert [(b.instance_id, b.seq) for b in found] == [(trail[1], 2)] and "cannot be read" in found[0].message
+
+
+def test_changes_committed_while_verifying_are_not_breaks(trail, engine, sessions, write_sessions):
+    """verify reads one snapshot: a transition committed between its queries is not a break."""
+    from sqlalchemy import event
+    with sessions() as session:
+        fired = []
+
+        def meanwhile(conn, cursor, statement, *args):
+            if "FROM audit_event" in statement and "instance_id BETWEEN" in statement.replace("\n", " ") and not fired:
+                fired.append(True)
+                with write_sessions.begin() as other:
+                    instance = other.get(WorkflowInstance, trail[0])
+                    engine.fire(other, instance, "return_for_revision", HEAD, comment="lần nữa")
+        event.listen(session.get_bind(), "before_cursor_execute", meanwhile)
+        try:
+            found = list(verify(session))
+        finally:
+            event.remove(session.get_bind(), "before_cursor_execute", meanwhile)
+    assert fired and found == []

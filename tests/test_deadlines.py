@@ -144,3 +144,24 @@ def test_cli_tick_reports_what_it_did(app, cli):
     assert "reminded" in result.output and "1 reminded" in result.output
     again = cli("workflow", "tick", "--now", when)
     assert "nothing overdue" in again.output
+
+
+def test_a_calendar_without_working_days_is_refused():
+    from pydantic import ValidationError
+    with pytest.raises(ValidationError, match="no day would be a working day"):
+        CalendarSchema(timezone="Asia/Ho_Chi_Minh", weekend=["monday", "tuesday", "wednesday", "thursday",
+                                                            "friday", "saturday", "sunday"])
+
+
+def test_one_failing_instance_does_not_stall_the_others(engine, sessions, write_sessions, monkeypatch):
+    ids = [in_state(engine, sessions, "unit_review").id for _ in range(3)]
+    import workflow.deadlines as deadlines
+    real = deadlines._handle
+
+    def flaky(session, engine_, instance_id, now):
+        if instance_id == ids[0]:
+            raise RuntimeError("a hook failed")
+        return real(session, engine_, instance_id, now)
+    monkeypatch.setattr(deadlines, "_handle", flaky)
+    outcomes = {h.instance_id: h.outcome for h in tick(write_sessions, engine, later(30))}
+    assert outcomes == {ids[0]: "error", ids[1]: "reminded", ids[2]: "reminded"}

@@ -341,3 +341,56 @@ def test_a_duration_function_sets_the_deadline_per_item(definitions_dir, session
             assert instance.deadline_at is None
         else:
             assert instance.deadline_at == instance.state_entered_at + timedelta(days=expected_days)
+
+
+def test_guards_see_what_the_actor_supplied(definitions_dir, sessions):
+    seen = []
+    registry = registry_with(enough_votes=lambda ctx: seen.append(dict(ctx.inputs)) or ctx.inputs.get("votes", 0) >= 5,
+                             vote_passed=lambda ctx: True, quorum=lambda ctx: True)
+    for name in ("record_exit", "record_enter", "record_after"):
+        registry.hook(name)(lambda ctx: None)
+    write_workflow(definitions_dir, "vote", VOTE.replace("guards: [quorum, vote_passed]", "guards: [enough_votes]"))
+    loaded = load_definitions(registry, definitions_dir)
+    assert loaded.ok, loaded.problems
+    chair = Actor("chair-1", frozenset({"chair"}))
+    with sessions.begin() as session:
+        deploy(session, loaded.workflows.values(), utcnow())
+        engine = Engine(registry, loaded)
+        instance = engine.start(session, "vote", OFFICER, subject_kind="individual")
+        with pytest.raises(Blocked):
+            engine.fire(session, instance, "annul", chair, comment="x", inputs={"reason": "fraud", "votes": "3"})
+        engine.fire(session, instance, "annul", chair, comment="x", inputs={"reason": "fraud", "votes": "9"})
+    assert seen[-1] == {"reason": "fraud", "votes": 9}
+
+
+def test_the_initial_states_on_enter_hooks_run_at_start(definitions_dir, sessions):
+    calls = []
+    registry = registry_with()
+    registry.hook("welcome")(lambda ctx: calls.append((ctx.instance.state, ctx.event.seq, ctx.event.kind)))
+    write_workflow(definitions_dir, "posted", POSTED.replace("deadline: {duration: posting, on_expiry: remind}",
+                                                             "on_enter: [welcome]"))
+    loaded = load_definitions(registry, definitions_dir)
+    assert loaded.ok, loaded.problems
+    with sessions.begin() as session:
+        deploy(session, loaded.workflows.values(), utcnow())
+        Engine(registry, loaded).start(session, "posted", OFFICER, subject_kind="individual")
+    assert calls == [("posted", 1, "start")]
+
+
+@pytest.mark.parametrize("field", ["comment", "input", "attachment"])
+def test_control_characters_are_refused(vote_engine, engine, sessions, field):
+    chair = Actor("chair-1", frozenset({"chair"}))
+    with sessions.begin() as session:
+        if field == "attachment":
+            instance = engine.start(session, "nomination", OFFICER, subject_kind="individual")
+            with pytest.raises(Blocked) as blocked:
+                engine.fire(session, instance, "submit", OFFICER, attachments={"achievement_report": "a\x00b"})
+            assert blocked.value.reasons[0].code == "attachment_missing"
+            return
+        instance = vote_engine.start(session, "vote", OFFICER, subject_kind="individual")
+        bad = "Gian lận\x00" if field == "comment" else "1\x07"
+        with pytest.raises(Blocked) as blocked:
+            vote_engine.fire(session, instance, "annul", chair, comment=bad if field == "comment" else "x",
+                             inputs={"reason": "fraud", "votes": bad if field == "input" else "1"})
+    codes = [r.code for r in blocked.value.reasons]
+    assert ("comment_invalid" if field == "comment" else "input_invalid") in codes

@@ -129,3 +129,71 @@ def test_migration_to_an_unknown_state_is_refused(state, cli, definitions_dir):
 def test_migration_map_must_be_old_equals_new(state, cli):
     result = cli("workflow", "migrate", "leave", "--to", "1", "--map", "checked")
     assert result.exit_code == 2 and "'checked' is not OLD=NEW" in result.output
+
+
+def test_a_change_between_planning_and_moving_is_a_conflict(state, cli, definitions_dir):
+    from workflow import Actor, Conflict
+    from workflow.migrate import migrate, plan_migration
+    from workflow.workdays import utcnow
+    write_workflow(definitions_dir, "leave", V2)
+    assert cli("workflow", "deploy").exit_code == 0
+    asked, checked, parked = state.ids
+    admin = Actor("admin-1", frozenset({"admin"}))
+    with pytest.raises(Conflict):
+        with state.sessions.begin() as session:  # (a write session would make the other wait instead)
+            plan = plan_migration(session, state.engine, "leave", 2, {"checked": "reviewed", "parked": "reviewed"})
+            with state.write_sessions.begin() as other:  # someone acts on 'asked' meanwhile
+                state.engine.fire(other, other.get(WorkflowInstance, asked), "check", SECRETARIAT)
+            migrate(session, state.engine, plan, admin, utcnow())
+    assert instances(state) == {asked: (1, "checked"), checked: (1, "checked"), parked: (1, "parked")}
+
+
+def test_migration_keeps_a_handled_deadline_handled(state, cli, definitions_dir):
+    from datetime import datetime, timedelta, timezone
+    from workflow.deadlines import tick
+    later = datetime.now(timezone.utc) + timedelta(days=30)
+    assert [h.outcome for h in tick(state.write_sessions, state.engine, later)] == ["reminded"]
+    write_workflow(definitions_dir, "leave", V1.replace("version: 1", "version: 2"))
+    assert cli("workflow", "deploy").exit_code == 0
+    assert cli("workflow", "migrate", "leave", "--to", "2").exit_code == 0
+    assert list(tick(state.write_sessions, state.engine, later)) == []
+    with state.sessions() as session:
+        assert len(session.scalars(select(AuditEvent).where(AuditEvent.kind == "reminder")).all()) == 1
+
+
+def test_concurrent_deploys_leave_one_current_version(database_url, definitions_dir):
+    import threading
+    from workflow import Registry, load_definitions
+    from workflow.db import create_db_engine, create_schema, make_session_factory
+    from workflow.deploy import deploy
+    from workflow.models import WorkflowDefinition
+    from workflow.workdays import utcnow
+    db = create_db_engine(database_url)
+    create_schema(db)
+    specs = []
+    for version in (2, 3):
+        folder = definitions_dir.parent / f"v{version}"
+        import shutil
+        shutil.copytree(definitions_dir, folder)
+        write_workflow(folder, "leave", V1.replace("version: 1", f"version: {version}"))
+        specs.append(load_definitions(Registry(), folder).workflows["leave"])
+    writes = make_session_factory(db, write=True)
+    barrier, errors = threading.Barrier(2), []
+
+    def run(spec):
+        barrier.wait()
+        try:
+            with writes.begin() as session:
+                deploy(session, [spec], utcnow())
+        except Exception as err:  # noqa: BLE001 - the test reports whatever happened
+            errors.append(err)
+
+    threads = [threading.Thread(target=run, args=(spec,)) for spec in specs]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=30)
+    assert errors == []
+    with make_session_factory(db)() as session:
+        assert len(session.scalars(select(WorkflowDefinition).where(WorkflowDefinition.current.is_(True))).all()) == 1
+    db.dispose()

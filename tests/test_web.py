@@ -118,3 +118,10 @@ def test_the_procfile_serves_the_app_with_gunicorn(tmp_path):
     finally:
         os.killpg(server.pid, 15)
         server.wait(timeout=10)
+
+
+@pytest.mark.parametrize("command", [("audit", "verify"), ("workflow", "tick"), ("workflow", "deploy")])
+def test_commands_on_an_uninitialised_database_say_what_to_do(cli, command):
+    result = cli(*command)
+    assert result.exit_code == 1
+    assert "run: flask --app web db init" in result.output and "Traceback" not in result.output

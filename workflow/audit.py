@@ -14,10 +14,11 @@ from dataclasses import dataclass
 from datetime import timezone
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
+from sqlalchemy.exc import StatementError
 from sqlalchemy.orm import Session
 
-from .models import AuditEvent, WorkflowInstance
+from .models import AuditEvent, WorkflowDefinition, WorkflowInstance
 
 __all__ = ["GENESIS", "HASHED_FIELDS", "event_hash", "Break", "verify", "replay"]
 
@@ -77,6 +78,28 @@ def _check_chain(instance: WorkflowInstance, events: list[AuditEvent]) -> Break 
     if state != instance.state:
         return Break(instance.id, last_seq, None,
                      f"replaying the trail gives state '{state}' but the instance is in '{instance.state}'")
+    return _check_row(instance, events)
+
+
+def _check_row(instance: WorkflowInstance, events: list[AuditEvent]) -> Break | None:
+    """The instance's other columns against what its (intact) trail recorded."""
+    first, last = events[0], events[-1]
+    transitions = [ev for ev in events if ev.kind == "transition"]
+    recorded = {
+        "proposer": (first.actor_id, first.acting_for_id),
+        "subject": (first.inputs.get("subject_kind"), first.inputs.get("subject_ref")),
+        "workflow version": last.workflow_version,
+        "last actor": (transitions[-1].actor_id, transitions[-1].acting_for_id) if transitions else (None, None),
+    }
+    actual = {
+        "proposer": (instance.proposer_id, instance.proposer_for_id),
+        "subject": (instance.subject_kind, instance.subject_ref),
+        "workflow version": instance.workflow_version,
+        "last actor": (instance.last_actor_id, instance.last_actor_for_id),
+    }
+    for what, value in recorded.items():
+        if actual[what] != value:
+            return Break(instance.id, None, None, f"its {what} is {actual[what]!r} but the trail records {value!r}")
     return None
 
 
@@ -91,16 +114,61 @@ def _instance_batches(session: Session) -> Iterator[list[WorkflowInstance]]:
         last_id = batch[-1].id
 
 
-def verify(session: Session) -> Iterator[Break]:
-    """Yields the first broken link of every instance whose chain is not intact."""
-    for batch in _instance_batches(session):
-        events: dict[int, list[AuditEvent]] = {i.id: [] for i in batch}
-        rows = session.scalars(select(AuditEvent).where(AuditEvent.instance_id.between(batch[0].id, batch[-1].id))
-                               .order_by(AuditEvent.instance_id, AuditEvent.seq))
+def _events_of(session: Session, first_id: int, last_id: int) -> tuple[dict[int, list[AuditEvent]], list[Break]]:
+    """The events of instances first_id..last_id; unreadable rows become breaks."""
+    query = select(AuditEvent).where(AuditEvent.instance_id.between(first_id, last_id))
+    events: dict[int, list[AuditEvent]] = {}
+    try:
+        rows = session.scalars(query.order_by(AuditEvent.instance_id, AuditEvent.seq)).all()
+    except (ValueError, TypeError, StatementError):  # a corrupt value somewhere: find it row by row
+        rows, broken = [], []
+        ids = session.scalars(select(AuditEvent.id).where(AuditEvent.instance_id.between(first_id, last_id))
+                              .order_by(AuditEvent.instance_id, AuditEvent.seq)).all()
+        for event_id in ids:
+            try:
+                rows.append(session.scalars(select(AuditEvent).where(AuditEvent.id == event_id)).one())
+            except (ValueError, TypeError, StatementError):
+                instance_id, seq = session.execute(select(AuditEvent.instance_id, AuditEvent.seq)
+                                                   .where(AuditEvent.id == event_id)).one()
+                broken.append(Break(instance_id, seq, event_id, "its row cannot be read (a value was corrupted)"))
         for ev in rows:
             events.setdefault(ev.instance_id, []).append(ev)
+        return events, broken
+    for ev in rows:
+        events.setdefault(ev.instance_id, []).append(ev)
+    return events, []
+
+
+def _definition_hashes(session: Session) -> dict[tuple[str, int], str]:
+    return {(row.workflow_id, row.version): row.hash for row in session.scalars(select(WorkflowDefinition))}
+
+
+def verify(session: Session) -> Iterator[Break]:
+    """Yields the first broken link of every instance whose chain is not intact.
+
+    Reads one consistent snapshot (on PostgreSQL: REPEATABLE READ), so changes committed
+    meanwhile are not mistaken for breaks. Expunges what it read as it goes.
+    """
+    if session.get_bind().dialect.name == "postgresql" and not session.in_transaction():
+        session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+    hashes = _definition_hashes(session)
+    orphans = session.execute(select(AuditEvent.instance_id, func.min(AuditEvent.seq))
+                              .where(AuditEvent.instance_id.not_in(select(WorkflowInstance.id)))
+                              .group_by(AuditEvent.instance_id)).all()
+    for instance_id, seq in orphans:
+        yield Break(instance_id, seq, None, "its events remain but the instance row is gone (deleted)")
+    for batch in _instance_batches(session):
+        events, unreadable = _events_of(session, batch[0].id, batch[-1].id)
+        yield from unreadable
+        broken_ids = {b.instance_id for b in unreadable}
         for instance in batch:
-            broken = _check_chain(instance, events[instance.id])
+            if instance.id in broken_ids:
+                continue
+            broken = _check_chain(instance, events.get(instance.id, []))
+            if broken is None and hashes.get((instance.workflow_id, instance.workflow_version)) != instance.workflow_hash:
+                broken = Break(instance.id, None, None, f"it claims definition content {instance.workflow_hash[:12]}… "
+                                                        f"that {instance.workflow_id} v{instance.workflow_version} "
+                                                        "does not have")
             if broken:
                 yield broken
         session.expunge_all()  # keep memory flat on large trails

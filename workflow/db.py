@@ -78,6 +78,8 @@ _APPEND_ONLY = {
            BEGIN SELECT RAISE(ABORT, 'audit events are append-only'); END""",
         """CREATE TRIGGER IF NOT EXISTS audit_event_no_delete BEFORE DELETE ON audit_event
            BEGIN SELECT RAISE(ABORT, 'audit events are append-only'); END""",
+        """CREATE TRIGGER IF NOT EXISTS workflow_instance_no_delete BEFORE DELETE ON workflow_instance
+           BEGIN SELECT RAISE(ABORT, 'workflow instances are never deleted'); END""",
     ],
     "postgresql": [
         """CREATE OR REPLACE FUNCTION audit_event_append_only() RETURNS trigger AS $$
@@ -85,12 +87,19 @@ _APPEND_ONLY = {
         "DROP TRIGGER IF EXISTS audit_event_append_only ON audit_event",
         """CREATE TRIGGER audit_event_append_only BEFORE UPDATE OR DELETE ON audit_event
            FOR EACH ROW EXECUTE FUNCTION audit_event_append_only()""",
+        """CREATE OR REPLACE FUNCTION workflow_instance_kept() RETURNS trigger AS $$
+           BEGIN RAISE EXCEPTION 'workflow instances are never deleted'; END $$ LANGUAGE plpgsql""",
+        "DROP TRIGGER IF EXISTS workflow_instance_kept ON workflow_instance",
+        """CREATE TRIGGER workflow_instance_kept BEFORE DELETE ON workflow_instance
+           FOR EACH ROW EXECUTE FUNCTION workflow_instance_kept()""",
     ],
 }
 
 
 def create_schema(engine: Engine) -> None:
-    """Creates missing tables and the append-only triggers (idempotent)."""
+    """Creates missing tables (engine and domain) and the triggers that keep the audit trail
+    append-only and instances undeletable (idempotent)."""
+    from .domain import models as domain_models  # noqa: F401 - registers the domain's tables
     SQLModel.metadata.create_all(engine)
     with engine.begin() as conn:
         for statement in _APPEND_ONLY.get(engine.dialect.name, []):

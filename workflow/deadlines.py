@@ -84,7 +84,8 @@ def tick(sessions: sessionmaker[Session], engine: Engine, now: datetime | None =
                 yield Handled(instance_id, "skipped", "changed meanwhile (another tick or a person acted)")
             except Blocked as blocked:
                 yield Handled(instance_id, "blocked", blocked.en)
-            except DefinitionError as err:
-                log.error("deadline of instance %s not handled: %s", instance_id, err)
-                yield Handled(instance_id, "error", str(err))
+            except Exception as err:  # one broken instance must not stall every later deadline
+                log.exception("deadline of instance %s not handled", instance_id)
+                yield Handled(instance_id, "error", str(err) if isinstance(err, DefinitionError)
+                              else f"{type(err).__name__}: see the log")
         last_id = ids[-1]

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from .definition import WorkflowSpec
 from .errors import DefinitionError
+from .locks import hold
 from .models import WorkflowDefinition
 from .yamlsource import Problem
 
@@ -56,6 +57,7 @@ def deploy(session: Session, specs: Iterable[WorkflowSpec], now: datetime) -> li
     Raises ``DefinitionError`` (and writes nothing) when a deployed version's content changed.
     """
     specs = list(specs)
+    hold(session, "laurel:deploy")  # two deploys at once take turns
     problems = deployment_problems(session, specs)
     if problems:
         raise DefinitionError("\n".join(str(p) for p in problems))
@@ -66,8 +68,11 @@ def deploy(session: Session, specs: Iterable[WorkflowSpec], now: datetime) -> li
             session.add(WorkflowDefinition(workflow_id=spec.id, version=spec.version, hash=spec.hash,
                                            source=spec.source, path=spec.path, deployed_at=now))
             session.flush()
-        session.execute(update(WorkflowDefinition).where(WorkflowDefinition.workflow_id == spec.id)
-                        .values(current=WorkflowDefinition.version == spec.version))
+        same_id = WorkflowDefinition.workflow_id == spec.id
+        session.execute(update(WorkflowDefinition).where(same_id, WorkflowDefinition.current.is_(True))
+                        .values(current=False))
+        session.execute(update(WorkflowDefinition).where(same_id, WorkflowDefinition.version == spec.version)
+                        .values(current=True))
         results.append(Deployed(spec.id, spec.version, "unchanged" if exists else "added"))
     return results
 

@@ -63,16 +63,15 @@ class _Action:
         self.record: EventRecord | None = None
 
     def allows(self, transition: TransitionSchema) -> bool:
-        self.context.transition = transition
-        reasons = self.engine.blockers(self.context, transition)
         supplied = check_supplied(transition, self.engine.documents, **self.raw)
-        reasons += supplied.reasons
+        ctx = self.context
+        ctx.transition = transition
+        ctx.comment, ctx.inputs, ctx.attachments = supplied.comment, supplied.inputs, supplied.attachments
+        reasons = supplied.reasons + self.engine.blockers(ctx, transition)  # guards see what was supplied
         if reasons:
             self.reasons += reasons
             return False
         self.supplied = supplied
-        self.context.comment, self.context.inputs = supplied.comment, supplied.inputs
-        self.context.attachments = supplied.attachments
         return True
 
     def write(self, transition: TransitionSchema) -> None:
@@ -173,9 +172,13 @@ class Engine:
         session.add(instance)
         session.flush()
         ctx = Context(session=session, instance=instance, actor=actor, spec=spec, now=now)
-        append_event(session, instance, expected_version=0, kind="start", trigger=None, from_state=None,
-                     to_state=spec.initial, actor=actor, now=now,
-                     changes={"deadline_at": self.due(ctx, spec.initial, now), "deadline_handled": False})
+        ctx.event = append_event(
+            session, instance, expected_version=0, kind="start", trigger=None, from_state=None,
+            to_state=spec.initial, actor=actor, now=now,
+            inputs={"subject_kind": subject_kind, "subject_ref": subject_ref},
+            changes={"deadline_at": self.due(ctx, spec.initial, now), "deadline_handled": False})
+        for name in spec.states[spec.initial].on_enter:
+            self.registry.get_hook(name)(ctx)
         return instance
 
     def available(self, session: Session, instance: WorkflowInstance, actor: Actor,

@@ -32,6 +32,7 @@ class Move:
     from_version: int
     from_state: str
     to_state: str | None  # None: no mapping
+    seen_version: int = 0  # the instance's change counter when planned
 
     def __str__(self) -> str:
         target = self.to_state or "(no mapping)"
@@ -69,25 +70,26 @@ def plan_migration(session: Session, engine: Engine, workflow_id: str, to_versio
     plan = MigrationPlan(workflow_id, to_version)
     for instance in session.scalars(query.order_by(WorkflowInstance.id)):
         new = mapping.get(instance.state, instance.state if instance.state in target.states else None)
-        plan.moves.append(Move(instance.id, instance.workflow_version, instance.state, new))
+        plan.moves.append(Move(instance.id, instance.workflow_version, instance.state, new, instance.version))
     return plan
 
 
-def migrate(session: Session, engine: Engine, workflow_id: str, to_version: int, mapping: Mapping[str, str],
-            actor: Actor, now: datetime, from_version: int | None = None, dry_run: bool = False) -> MigrationPlan:
-    """Plans and, unless ``dry_run`` or some instance is unmapped, moves the instances."""
-    plan = plan_migration(session, engine, workflow_id, to_version, mapping, from_version)
-    if dry_run or not plan.ok:
-        return plan
+def migrate(session: Session, engine: Engine, plan: MigrationPlan, actor: Actor, now: datetime) -> None:
+    """Moves the instances as planned; ``Conflict`` if any changed since it was planned."""
+    if not plan.ok:
+        raise DefinitionError(f"{len(plan.refused)} instance(s) have no state to go to; nothing was moved")
+    workflow_id, to_version = plan.workflow_id, plan.to_version
     row = stored_definition(session, workflow_id, to_version)
     target, _machine = engine.runtime(session, workflow_id, to_version, row.hash)
     for move in plan.moves:
         instance = session.get(WorkflowInstance, move.instance_id)
         ctx = Context(session=session, instance=instance, actor=actor, spec=target, now=now)
-        append_event(session, instance, expected_version=instance.version, kind="migration", trigger=None,
+        due = engine.due(ctx, move.to_state, instance.state_entered_at)
+        # a deadline already acted on stays acted on if moving does not change it
+        handled = instance.deadline_handled and move.to_state == move.from_state and due == instance.deadline_at
+        # expected_version: the version planned from; a change since then is a Conflict
+        append_event(session, instance, expected_version=move.seen_version, kind="migration", trigger=None,
                      to_state=move.to_state, actor=actor, now=now, workflow_version=to_version,
                      inputs={"from_version": move.from_version},
                      changes={"workflow_version": to_version, "workflow_hash": row.hash,
-                              "deadline_at": engine.due(ctx, move.to_state, instance.state_entered_at),
-                              "deadline_handled": False})
-    return plan
+                              "deadline_at": due, "deadline_handled": handled})

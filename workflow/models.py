@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, ForeignKeyConstraint, Index, Text, UniqueConstraint
+from sqlalchemy import JSON, Column, ForeignKeyConstraint, Index, Text, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 __all__ = ["WorkflowDefinition", "WorkflowInstance", "AuditEvent"]
@@ -20,6 +20,8 @@ class WorkflowDefinition(SQLModel, table=True):
     """A deployed version of a workflow definition; its source is kept so old versions run on."""
 
     __tablename__ = "workflow_definition"
+    __table_args__ = (Index("uq_workflow_definition_current", "workflow_id", unique=True,
+                            sqlite_where=text("current"), postgresql_where=text("current")),)
 
     workflow_id: str = Field(primary_key=True, max_length=64)
     version: int = Field(primary_key=True)

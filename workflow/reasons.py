@@ -32,6 +32,7 @@ _TEXTS: dict[str, tuple[str, str]] = {
              "Only {roles_en} may do this"),
     "comment_required": ("Cần nhập ý kiến", "A comment is required"),
     "comment_not_allowed": ("Thao tác này không nhận ý kiến", "This action takes no comment"),
+    "comment_invalid": ("Ý kiến có ký tự điều khiển không hợp lệ", "The comment contains control characters"),
     "comment_too_long": ("Ý kiến dài quá {limit} ký tự", "The comment is longer than {limit} characters"),
     "input_missing": ("Thiếu thông tin: {label_vi}", "Missing: {label_en}"),
     "input_invalid": ("Thông tin không hợp lệ: {label_vi} ({problem_vi})",

@@ -8,6 +8,7 @@ stored in the audit trail.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping
 from datetime import date
 from typing import Any
@@ -54,12 +55,22 @@ def _input_value(spec: InputSchema, raw: Any) -> tuple[Any, tuple[str, str] | No
             return date.fromisoformat(str(raw).strip()).isoformat(), None
         except ValueError:
             return None, ("cần ngày dạng YYYY-MM-DD", "a date as YYYY-MM-DD is needed")
-    text = str(raw).strip()
+    text = _clean(str(raw))
+    if text is None:
+        return None, ("có ký tự điều khiển không hợp lệ", "contains control characters")
     if len(text) > MAX_TEXT:
         return None, (f"dài quá {MAX_TEXT} ký tự", f"longer than {MAX_TEXT} characters")
     if spec.type == "choice" and text not in spec.choices:
         return None, ("chọn một trong: " + ", ".join(spec.choices), "choose one of: " + ", ".join(spec.choices))
     return text, None
+
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def _clean(text: str) -> str | None:
+    """``text`` without surrounding blanks, or None when it holds control characters."""
+    return None if _CONTROL.search(text) else text.strip()
 
 
 def _blank(value: Any) -> bool:
@@ -70,7 +81,12 @@ def check_supplied(t: TransitionSchema, documents: Mapping[str, Label], comment:
                    inputs: Mapping[str, Any] | None, attachments: Mapping[str, str] | None) -> Supplied:
     """Checks and normalises what the actor supplied for transition ``t``."""
     out = Supplied()
-    comment = (comment or "").strip() or None
+    cleaned = _clean(str(comment or ""))
+    if cleaned is None:
+        out.reasons.append(engine_reason("comment_invalid"))
+        comment = None
+    else:
+        comment = cleaned or None
     if comment and len(comment) > MAX_TEXT:
         out.reasons.append(engine_reason("comment_too_long", limit=MAX_TEXT))
     elif t.comment == "required" and not comment:
@@ -99,6 +115,8 @@ def check_supplied(t: TransitionSchema, documents: Mapping[str, Label], comment:
         out.reasons.append(engine_reason("attachment_unexpected", name=str(name)[:64]))
     for kind in t.attachments:
         ref = attachments.get(kind)
+        if ref is not None and _clean(str(ref)) is None:
+            ref = None
         if _blank(ref):
             label = documents[kind]
             out.reasons.append(engine_reason("attachment_missing", label_vi_lower=label.vi[:1].lower() + label.vi[1:],

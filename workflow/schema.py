@@ -21,7 +21,7 @@ from .yamlsource import Located, Problem
 
 M = typing.TypeVar("M", bound=BaseModel)
 
-__all__ = ["Label", "Deadline", "ExpiryFire", "StateSchema", "InputSchema", "TransitionSchema",
+__all__ = ["Label", "DocumentKind", "Deadline", "ExpiryFire", "StateSchema", "InputSchema", "TransitionSchema",
            "WorkflowSchema", "VocabularySchema", "CalendarSchema", "Holiday", "parse", "lenient"]
 
 NAME_PATTERN = r"^[a-z][a-z0-9_]*$"
@@ -141,12 +141,22 @@ class WorkflowSchema(Strict):
     transitions: list[TransitionSchema]
 
 
+FileType = Literal["pdf", "docx", "xlsx", "odt", "ods", "png", "jpg"]
+
+
+class DocumentKind(Label):
+    """A kind of dossier document: its labels, the file types accepted and the largest size."""
+
+    types: Annotated[list[FileType], Field(min_length=1)] = ["pdf"]
+    max_mb: Annotated[int, Field(gt=0, le=200)] = 20
+
+
 class VocabularySchema(Strict):
     """The names workflow definitions may use: roles, subject kinds and dossier documents."""
 
     roles: dict[Name, Label]
     subjects: dict[Name, Label]
-    documents: dict[Name, Label]
+    documents: dict[Name, DocumentKind]
 
 
 class Holiday(Strict):
@@ -178,6 +188,12 @@ class CalendarSchema(Strict):
     weekend: list[Weekday] = ["saturday", "sunday"]
     holidays: list[Holiday] = []
     working_weekends: list[dt.date] = []
+
+    @model_validator(mode="after")
+    def _some_working_day(self) -> "CalendarSchema":
+        if len(set(self.weekend)) >= 7:
+            raise ValueError("'weekend' lists every day of the week: no day would be a working day")
+        return self
 
 
 # --- turning pydantic's errors into path:line problems ------------------------------------
@@ -251,22 +267,41 @@ def _describe(loc: tuple) -> str:
     return out
 
 
+def _data_path(data: Any, loc: tuple) -> tuple:
+    """``loc`` without pydantic's own steps (union tags such as 'function-after[…]'): a step
+    is kept when the data has it, or when it is the last (a missing key's name)."""
+    path: list = []
+    node = data
+    for i, step in enumerate(loc):
+        if isinstance(node, dict) and step in node:
+            node = node[step]
+        elif isinstance(node, list) and isinstance(step, int) and 0 <= step < len(node):
+            node = node[step]
+        elif isinstance(step, str) and ("[" in step or step in _EXPIRY_TAGS):
+            continue
+        elif i != len(loc) - 1:
+            continue
+        path.append(step)
+    return tuple(path)
+
+
 def problems_from(error: ValidationError, located: Located, model: type[BaseModel]) -> list[Problem]:
     """One readable problem per pydantic error, located by the YAML line map."""
     problems = []
     for err in error.errors(include_url=False):
-        loc = tuple(step for step in err["loc"] if not (isinstance(step, str) and
-                                                      ("[" in step or step in _EXPIRY_TAGS)))
+        loc = _data_path(located.data, err["loc"])
         kind = err["type"]
-        if kind == "extra_forbidden":
+        if kind == "extra_forbidden" and loc:
             key = loc[-1]
             allowed = _fields_at(model, loc[:-1]) or []
             close = difflib.get_close_matches(str(key), allowed, n=1, cutoff=0.6)
             hint = f"did you mean '{close[0]}'?" if close else "allowed here: " + ", ".join(allowed)
+            if err.get("input") is None and not close:
+                hint += "; if it is part of a text with commas, put that text in quotes"
             where = f" in {_describe(loc[:-1])}" if loc[:-1] else ""
             problems.append(located.problem(loc, f"unknown key '{key}'{where} ({hint})"))
             continue
-        if kind == "missing":
+        if kind == "missing" and loc:
             where = f" in {_describe(loc[:-1])}" if loc[:-1] else ""
             problems.append(located.problem(loc[:-1], f"missing required key '{loc[-1]}'{where}"))
             continue

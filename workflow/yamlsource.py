@@ -106,7 +106,11 @@ class _Builder:
             self.open.discard(id(node))
 
     def _key(self, key_node: yaml.Node) -> str | None:
-        key = self.constructor.construct_object(key_node, deep=True) if isinstance(key_node, yaml.ScalarNode) else None
+        try:
+            key = (self.constructor.construct_object(key_node, deep=True)
+                   if isinstance(key_node, yaml.ScalarNode) else None)
+        except (ValueError, OverflowError):  # e.g. the key 2026-02-30, read as a date
+            key = key_node.value
         if isinstance(key, bool) or not isinstance(key, (str, int, float)):
             self.problems.append(Problem(self.located.path, key_node.start_mark.line + 1,
                                          "a key must be a plain word or number"))

@@ -7,9 +7,9 @@ import os
 from collections.abc import Callable, Iterable
 
 import click
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import OperationalError, ProgrammingError, SQLAlchemyError
 
-from workflow import DefinitionError
+from workflow import DefinitionError, WorkflowError
 from workflow.yamlsource import Problem
 
 __all__ = ["friendly_errors", "shown_path", "echo_problems"]
@@ -23,9 +23,20 @@ def friendly_errors(command: Callable) -> Callable:
             return command(*args, **kwargs)
         except DefinitionError as err:
             raise click.ClickException(str(err)) from err
-        except OperationalError as err:
-            raise click.ClickException(f"cannot use the database: {err.orig}") from err
+        except WorkflowError as err:
+            raise click.ClickException(err.en) from err
+        except (ProgrammingError, OperationalError) as err:
+            if isinstance(err, OperationalError) and "no such table" not in str(err.orig):
+                raise click.ClickException(f"cannot use the database: {_first_line(err.orig)}") from err
+            raise click.ClickException(f"the database is not ready ({_first_line(err.orig)}); "
+                                       "run: flask --app web db init") from err
+        except SQLAlchemyError as err:
+            raise click.ClickException(f"database error: {_first_line(getattr(err, 'orig', err))}") from err
     return run
+
+
+def _first_line(error: object) -> str:
+    return str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
 
 
 def shown_path(path: str) -> str:

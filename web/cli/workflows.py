@@ -15,7 +15,7 @@ from workflow.deadlines import tick
 from workflow.deploy import current_definition, deploy, deployment_problems, stored_definition
 from workflow.diagram import to_dot, to_mermaid, to_svg
 from workflow.loader import load_definitions
-from workflow.migrate import migrate
+from workflow.migrate import migrate, plan_migration
 from workflow.models import WorkflowInstance
 from workflow.workdays import utcnow
 
@@ -93,8 +93,9 @@ def migrate_command(workflow_id: str, to_version: int, from_version: int | None,
                     dry_run: bool) -> None:
     actor = Actor(id=f"cli:{getpass.getuser()}", roles=frozenset({"admin"}))
     with laurel.state.write_sessions.begin() as session:
-        plan = migrate(session, laurel.state.engine, workflow_id, to_version, _mapping(pairs), actor, utcnow(),
-                       from_version=from_version, dry_run=dry_run)
+        plan = plan_migration(session, laurel.state.engine, workflow_id, to_version, _mapping(pairs), from_version)
+        if plan.ok and not dry_run:
+            migrate(session, laurel.state.engine, plan, actor, utcnow())
     if not plan.ok:
         click.echo(f"Refused: {len(plan.refused)} instance(s) have no state to go to in version {to_version}; "
                    "nothing was moved. Add --map OLD=NEW for:", err=True)
