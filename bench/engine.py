@@ -3,7 +3,7 @@
 Both sides do the same writes on the same database in the same run — the compare-and-swap
 update of the instance and the insert of one hash-chained audit event, one durable
 transaction per transition (SQLite: WAL with ``synchronous=FULL``; PostgreSQL: its default
-``synchronous_commit=on``). The engine side runs the real ``nomination`` workflow (roles,
+``synchronous_commit=on``). The engine side runs ``bench/workflows/review.yaml`` — a nomination (roles,
 separation of duties, a required document, a required comment, working-day deadlines); the
 raw side writes the same values with the driver alone. Rounds alternate between the two so
 the machine's noise hits both alike; figures are medians over rounds.
@@ -28,13 +28,16 @@ from pathlib import Path
 
 from sqlalchemy.orm import Session
 
-from workflow import Actor, Engine, Registry, load_definitions
+from workflow import Actor, Engine, load_definitions
+from workflow.loader import DEFAULT_ROOT
+from workflow.rules import build_registry
 from workflow.audit import event_hash
 from workflow.db import create_db_engine, create_schema, normalise_url, postgres_scratch_schema
 from workflow.deploy import deploy
 from workflow.models import WorkflowInstance
 from workflow.workdays import utcnow
 
+WORKFLOW = Path(__file__).parent / "workflows" / "review.yaml"
 OFFICER = Actor("bench-officer", frozenset({"unit_officer"}))
 HEAD = Actor("bench-head", frozenset({"unit_head"}))
 ATTACHMENTS = {"achievement_report": "sha256:" + "ab" * 32}
@@ -141,8 +144,8 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--instances", type=int, default=100, help="instances cycled through per side")
     parser.add_argument("--rounds", type=int, default=10, help="alternating rounds (medians are reported)")
     args = parser.parse_args(argv)
-    registry = Registry()
-    definitions = load_definitions(registry)
+    registry = build_registry()
+    definitions = load_definitions(registry, DEFAULT_ROOT, [WORKFLOW])
     with scratch_database(os.environ.get("LAUREL_DATABASE_URL")) as (url, connect_raw, label):
         db = create_db_engine(url)
         create_schema(db)
@@ -150,8 +153,8 @@ def main(argv: list[str] | None = None) -> dict:
         connection = db.connect()  # one connection each side, as the raw baseline has
         session = Session(bind=connection, expire_on_commit=False)
         deploy(session, definitions.workflows.values(), utcnow())
-        mine = [engine.start(session, "nomination", OFFICER, subject_kind="individual") for _ in range(args.instances)]
-        theirs = [engine.start(session, "nomination", OFFICER, subject_kind="individual") for _ in range(args.instances)]
+        mine = [engine.start(session, "bench_review", OFFICER, subject_kind="individual") for _ in range(args.instances)]
+        theirs = [engine.start(session, "bench_review", OFFICER, subject_kind="individual") for _ in range(args.instances)]
         session.commit()
         raw = RawBaseline(connect_raw, label, theirs, engine)
         per_round = max(1, args.transitions // args.rounds)

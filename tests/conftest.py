@@ -12,6 +12,7 @@ import pytest
 from workflow import Actor, Engine, Registry, load_definitions
 from workflow.db import create_db_engine, create_schema, make_session_factory, postgres_scratch_schema
 from workflow.deploy import deploy
+from workflow.domain.setup import load_domain
 from workflow.loader import DEFAULT_ROOT
 from workflow.rules import build_registry
 from workflow.workdays import utcnow
@@ -60,26 +61,40 @@ def write_sessions(db):
     return make_session_factory(db, write=True, expire_on_commit=False)
 
 
-@pytest.fixture(scope="session")
-def definitions():
-    loaded = load_definitions(build_registry())
+SAMPLE = Path(__file__).parent / "workflows" / "sample.yaml"  # the engine tests' workflow: no domain rules
+
+
+def sample_domain():
+    """The real definitions (catalogue included), plus the engine tests' 'sample' workflow."""
+    loaded = load_domain(DEFAULT_ROOT, [DEFAULT_ROOT / "workflows", SAMPLE])
     assert loaded.ok, loaded.problems
     return loaded
 
 
+@pytest.fixture(scope="session")
+def domain():
+    return sample_domain()
+
+
+@pytest.fixture(scope="session")
+def definitions(domain):
+    return domain.definitions
+
+
 @pytest.fixture
-def engine(definitions, sessions):
-    """The real definitions, deployed into the test's database."""
+def engine(domain, sessions):
+    """The engine over the real definitions and 'sample', deployed into the test's database."""
     with sessions.begin() as session:
-        deploy(session, definitions.workflows.values(), utcnow())
-    return Engine(build_registry(), definitions)
+        deploy(session, domain.definitions.workflows.values(), utcnow())
+    return domain.build_engine()
 
 
 @pytest.fixture
 def definitions_dir(tmp_path):
-    """A copy of the real definitions folder the test may change."""
+    """A copy of the real definitions folder (with 'sample') the test may change."""
     target = tmp_path / "definitions"
     shutil.copytree(DEFAULT_ROOT, target)
+    shutil.copy(SAMPLE, target / "workflows" / "sample.yaml")
     return target
 
 

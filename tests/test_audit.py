@@ -21,7 +21,7 @@ def trail(engine, sessions):
     ids = []
     with sessions.begin() as session:
         for _ in range(2):
-            instance = engine.start(session, "nomination", OFFICER, subject_kind="individual")
+            instance = engine.start(session, "sample", OFFICER, subject_kind="individual")
             engine.fire(session, instance, "submit", OFFICER, attachments=REPORT)
             engine.fire(session, instance, "return_for_revision", HEAD, comment="Bổ sung số liệu")
             engine.fire(session, instance, "submit", OFFICER, attachments=REPORT)
@@ -132,7 +132,7 @@ def trail_in_app(app, cli):
     ids = []
     with state.sessions.begin() as session:
         for _ in range(2):
-            instance = state.engine.start(session, "nomination", OFFICER, subject_kind="individual")
+            instance = state.engine.start(session, "sample", OFFICER, subject_kind="individual")
             engine = state.engine
             engine.fire(session, instance, "submit", OFFICER, attachments=REPORT)
             engine.fire(session, instance, "return_for_revision", HEAD, comment="Bổ sung")

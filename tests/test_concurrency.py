@@ -13,12 +13,11 @@ import threading
 import pytest
 from sqlalchemy import func, select
 
-from conftest import OFFICER
-from workflow import Conflict, Engine, load_definitions
+from conftest import OFFICER, sample_domain
+from workflow import Conflict
 from workflow.db import create_db_engine, create_schema, make_session_factory
 from workflow.deploy import deploy
 from workflow.models import AuditEvent, WorkflowInstance
-from workflow.rules import build_registry
 from workflow.workdays import utcnow
 
 REPORT = {"achievement_report": "sha256:" + "12" * 32}
@@ -37,11 +36,11 @@ def prepare(url: str) -> int:
     """A deployed database holding one nomination in draft; returns its id."""
     db = create_db_engine(url)
     create_schema(db)
-    definitions = load_definitions(build_registry())
-    engine = Engine(build_registry(), definitions)
+    domain = sample_domain()
+    engine = domain.build_engine()
     with make_session_factory(db).begin() as session:
-        deploy(session, definitions.workflows.values(), utcnow())
-        instance_id = engine.start(session, "nomination", OFFICER, subject_kind="individual").id
+        deploy(session, domain.definitions.workflows.values(), utcnow())
+        instance_id = engine.start(session, "sample", OFFICER, subject_kind="individual").id
     db.dispose()
     return instance_id
 
@@ -49,7 +48,7 @@ def prepare(url: str) -> int:
 def attempt(url: str, instance_id: int, mode: str, wait) -> str:
     """Fires 'submit' once, after ``wait()``; returns 'won' or 'conflict'."""
     db = create_db_engine(url)
-    engine = Engine(build_registry(), load_definitions(build_registry()))
+    engine = sample_domain().build_engine()
     try:
         if mode == "read-then-write":
             with make_session_factory(db)() as session:

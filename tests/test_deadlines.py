@@ -55,7 +55,7 @@ def in_state(engine, sessions, state: str) -> WorkflowInstance:
                            ("forward", CLUSTER_HEAD, {}), ("request_supplement", SECRETARIAT,
                                                            {"comment": "Thiếu biên bản"})]}[state]
     with sessions.begin() as session:
-        instance = engine.start(session, "nomination", OFFICER, subject_kind="individual")
+        instance = engine.start(session, "sample", OFFICER, subject_kind="individual")
         for trigger, actor, extra in path:
             engine.fire(session, instance, trigger, actor, **extra)
     return instance

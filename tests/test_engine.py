@@ -74,15 +74,15 @@ def vote_engine(definitions_dir, sessions, world):
                              Reason("quorum", "Chưa đủ số thành viên có mặt", "Quorum not reached"))
     for name in ("record_exit", "record_enter", "record_after"):
         registry.hook(name)(lambda ctx, name=name: world["log"].append((name, ctx.instance.state, ctx.event.seq)))
-    write_workflow(definitions_dir, "vote", VOTE)
-    loaded = load_definitions(registry, definitions_dir)
+    path = write_workflow(definitions_dir, "vote", VOTE)
+    loaded = load_definitions(registry, definitions_dir, [path])  # just this workflow
     assert loaded.ok, loaded.problems
     with sessions.begin() as session:
         deploy(session, loaded.workflows.values(), utcnow())
     return Engine(registry, loaded)
 
 
-def start(engine, sessions, workflow="nomination", actor=OFFICER):
+def start(engine, sessions, workflow="sample", actor=OFFICER):
     with sessions.begin() as session:
         return engine.start(session, workflow, actor, subject_kind="individual", subject_ref="person-1")
 
@@ -289,7 +289,7 @@ def test_an_expected_version_from_an_old_form_is_a_conflict(engine, sessions):
 
 def test_start_refuses_a_subject_the_workflow_does_not_cover(engine, sessions):
     with sessions.begin() as session, pytest.raises(DefinitionError, match="not to 'decision'"):
-        engine.start(session, "nomination", OFFICER, subject_kind="decision")
+        engine.start(session, "sample", OFFICER, subject_kind="decision")
 
 
 def test_start_refuses_an_undeployed_workflow(engine, sessions):
@@ -331,8 +331,8 @@ transitions:
 def test_a_duration_function_sets_the_deadline_per_item(definitions_dir, sessions, length, expected_days):
     registry = registry_with()
     registry.duration("posting")(lambda ctx: length)
-    write_workflow(definitions_dir, "posted", POSTED)
-    loaded = load_definitions(registry, definitions_dir)
+    path = write_workflow(definitions_dir, "posted", POSTED)
+    loaded = load_definitions(registry, definitions_dir, [path])  # just this workflow
     assert loaded.ok, loaded.problems
     with sessions.begin() as session:
         deploy(session, loaded.workflows.values(), utcnow())
@@ -349,8 +349,8 @@ def test_guards_see_what_the_actor_supplied(definitions_dir, sessions):
                              vote_passed=lambda ctx: True, quorum=lambda ctx: True)
     for name in ("record_exit", "record_enter", "record_after"):
         registry.hook(name)(lambda ctx: None)
-    write_workflow(definitions_dir, "vote", VOTE.replace("guards: [quorum, vote_passed]", "guards: [enough_votes]"))
-    loaded = load_definitions(registry, definitions_dir)
+    path = write_workflow(definitions_dir, "vote", VOTE.replace("guards: [quorum, vote_passed]", "guards: [enough_votes]"))
+    loaded = load_definitions(registry, definitions_dir, [path])  # just this workflow
     assert loaded.ok, loaded.problems
     chair = Actor("chair-1", frozenset({"chair"}))
     with sessions.begin() as session:
@@ -367,9 +367,9 @@ def test_the_initial_states_on_enter_hooks_run_at_start(definitions_dir, session
     calls = []
     registry = registry_with()
     registry.hook("welcome")(lambda ctx: calls.append((ctx.instance.state, ctx.event.seq, ctx.event.kind)))
-    write_workflow(definitions_dir, "posted", POSTED.replace("deadline: {duration: posting, on_expiry: remind}",
+    path = write_workflow(definitions_dir, "posted", POSTED.replace("deadline: {duration: posting, on_expiry: remind}",
                                                              "on_enter: [welcome]"))
-    loaded = load_definitions(registry, definitions_dir)
+    loaded = load_definitions(registry, definitions_dir, [path])  # just this workflow
     assert loaded.ok, loaded.problems
     with sessions.begin() as session:
         deploy(session, loaded.workflows.values(), utcnow())
@@ -382,7 +382,7 @@ def test_control_characters_are_refused(vote_engine, engine, sessions, field):
     chair = Actor("chair-1", frozenset({"chair"}))
     with sessions.begin() as session:
         if field == "attachment":
-            instance = engine.start(session, "nomination", OFFICER, subject_kind="individual")
+            instance = engine.start(session, "sample", OFFICER, subject_kind="individual")
             with pytest.raises(Blocked) as blocked:
                 engine.fire(session, instance, "submit", OFFICER, attachments={"achievement_report": "a\x00b"})
             assert blocked.value.reasons[0].code == "attachment_missing"

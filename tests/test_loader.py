@@ -192,7 +192,7 @@ PROBLEM_LINE = re.compile(r"^(\S+\.ya?ml):(\d+): (.+)$")
 @pytest.fixture
 def validate(app, cli, registry):
     """``flask --app web workflow validate …`` with the test registry's guards and hooks."""
-    app.extensions["laurel"].registry = registry
+    app.extensions["laurel"].domain.registry = registry
 
     def run(*paths: Path):
         result = cli("workflow", "validate", *map(str, paths))
@@ -249,7 +249,7 @@ def test_cli_validate_good_corpus(validate):
 def test_cli_validate_duplicate_ids(validate, root):
     first = write_workflow(root, "a_first", MINIMAL)
     write_workflow(root, "b_second", MINIMAL)
-    result = validate(root)
+    result = validate(root / "workflows")  # a folder of workflow files, checked against the configured root
     assert result.exit_code == 1
     assert _shown(result) == {"b_second.yaml": [
         (2, f"workflow id 'minimal' is already defined in {first}; ids must be unique")]}

@@ -93,8 +93,8 @@ def oracle(state: str, trigger: str, actor: Actor, flags: dict, supplied: dict, 
 def prop_engine(definitions_dir, sessions):
     flags = {"g1": False, "g2": False}
     registry = registry_with(g1=lambda ctx: flags["g1"], g2=lambda ctx: flags["g2"])
-    write_workflow(definitions_dir, "prop", FLOW)
-    loaded = load_definitions(registry, definitions_dir)
+    path = write_workflow(definitions_dir, "prop", FLOW)
+    loaded = load_definitions(registry, definitions_dir, [path])  # just this workflow
     assert loaded.ok, loaded.problems
     with sessions.begin() as session:
         deploy(session, loaded.workflows.values(), utcnow())

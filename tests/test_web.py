@@ -52,7 +52,7 @@ def test_the_default_database_is_a_sqlite_file_under_instance(monkeypatch):
 def test_validate_the_shipped_definitions(cli):
     result = cli("workflow", "validate")
     assert result.exit_code == 0, result.output
-    assert result.output.startswith("Valid: 1 workflow definition — nomination v1")
+    assert result.output.startswith("Valid: 3 workflow definitions — decision v1, nomination v2, sample v1")
 
 
 @pytest.fixture
@@ -61,33 +61,33 @@ def deployed(app, cli):
     assert cli("workflow", "deploy").exit_code == 0
     state = app.extensions["laurel"]
     with state.write_sessions.begin() as session:
-        return state.engine.start(session, "nomination", OFFICER, subject_kind="individual").id
+        return state.engine.start(session, "sample", OFFICER, subject_kind="individual").id
 
 
 def test_diagram_svg_has_vietnamese_labels(deployed, cli, tmp_path):
     target = tmp_path / "nomination.svg"
-    result = cli("workflow", "diagram", "nomination", "--output", str(target))
+    result = cli("workflow", "diagram", "sample", "--output", str(target))
     assert result.exit_code == 0, result.output
     svg = target.read_text(encoding="utf-8")
     assert svg.lstrip().startswith(("<?xml", "<svg")) and "Dự thảo" in svg and "Cán bộ TĐKT đơn vị" in svg
 
 
 def test_diagram_highlights_the_instances_state(deployed, cli):
-    dot = cli("workflow", "diagram", "nomination", "--format", "dot", "--instance", str(deployed))
+    dot = cli("workflow", "diagram", "sample", "--format", "dot", "--instance", str(deployed))
     assert dot.exit_code == 0, dot.output
     line = next(line for line in dot.output.splitlines() if line.strip().startswith("draft "))
     assert "#f4c542" in line
-    mermaid = cli("workflow", "diagram", "nomination", "--format", "mermaid", "--instance", str(deployed))
+    mermaid = cli("workflow", "diagram", "sample", "--format", "mermaid", "--instance", str(deployed))
     assert "class draft current" in mermaid.output and 'state "Dự thảo" as draft' in mermaid.output
 
 
 def test_diagram_in_english(deployed, cli):
-    result = cli("workflow", "diagram", "nomination", "--format", "dot", "--lang", "en")
+    result = cli("workflow", "diagram", "sample", "--format", "dot", "--lang", "en")
     assert "Awaiting the unit head" in result.output and "Unit emulation officer" in result.output
 
 
 def test_diagram_of_an_unknown_instance_says_so(deployed, cli):
-    result = cli("workflow", "diagram", "nomination", "--instance", "999")
+    result = cli("workflow", "diagram", "sample", "--instance", "999")
     assert result.exit_code == 1 and "no instance 999" in result.output
 
 

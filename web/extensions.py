@@ -14,10 +14,11 @@ from sqlalchemy import Engine as DbEngine
 from sqlalchemy import inspect
 from sqlalchemy.orm import Session, sessionmaker
 
-from workflow import Engine, Registry
+from workflow import DefinitionError, Engine, Registry
 from workflow.db import create_db_engine, make_session_factory
-from workflow.loader import Definitions, load_definitions
-from workflow.rules import build_registry
+from workflow.domain.catalogue import Catalogue
+from workflow.domain.setup import Domain, load_domain
+from workflow.loader import Definitions
 
 __all__ = ["Laurel", "laurel"]
 
@@ -44,17 +45,30 @@ class _State:
         return make_session_factory(self.db, write=True)
 
     @cached_property
-    def registry(self) -> Registry:
-        return build_registry()
+    def domain(self) -> Domain:
+        """Definitions, catalogue and covenant template, with their problems (loaded once)."""
+        return load_domain(self.definitions_root)
 
-    @cached_property
+    @property
+    def registry(self) -> Registry:
+        return self.domain.registry
+
+    @property
     def definitions(self) -> Definitions:
-        return load_definitions(self.registry, self.definitions_root)
+        return self.domain.definitions
+
+    @property
+    def catalogue(self) -> Catalogue:
+        if self.domain.catalogue is None:
+            raise DefinitionError("the award catalogue does not load:\n" + "\n".join(map(str, self.domain.problems)))
+        return self.domain.catalogue
 
     @cached_property
     def engine(self) -> Engine:
         """The workflow engine (raises ``DefinitionError`` listing problems if definitions are bad)."""
-        return Engine(self.registry, self.definitions)
+        if not self.domain.ok:
+            raise DefinitionError("definitions have problems:\n" + "\n".join(map(str, self.domain.problems)))
+        return self.domain.build_engine()
 
     def database_exists(self) -> bool:
         """True when the database holds Laurel's tables (a missing SQLite file is not created)."""

@@ -13,6 +13,7 @@ if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
     from .definition import WorkflowSpec
+    from .engine import Engine
     from .models import WorkflowInstance
     from .schema import TransitionSchema
     from .store import EventRecord
@@ -26,7 +27,9 @@ class Context:
 
     ``transition`` is the transition being checked or taken; ``event`` is set once the change
     is written (hooks see it). Guards read the database through ``session`` and must not
-    write; hooks may write, inside the same transaction.
+    write (they may take locks); hooks may write, inside the same transaction. ``services``
+    are what the application handed the engine (the domain's catalogue, say); ``engine``
+    lets a hook act on other instances; ``memo`` lets the guards of one call share lookups.
     """
 
     session: "Session"
@@ -39,3 +42,6 @@ class Context:
     comment: str | None = None
     transition: "TransitionSchema | None" = None
     event: "EventRecord | None" = None
+    engine: "Engine | None" = None                              # the engine running this call
+    services: Mapping[str, Any] = field(default_factory=dict)  # what the application gave the engine
+    memo: dict[str, Any] = field(default_factory=dict)         # lookups shared by the guards of one call

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from types import MappingProxyType
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -83,10 +84,11 @@ class Engine:
     """Runs workflow instances under their deployed definition versions.
 
     Holds only immutable things between calls: the registry, the vocabulary and calendar,
-    and parsed specs with their machines, cached by content hash.
+    the application's ``services`` (handed to guards and hooks), and parsed specs with
+    their machines, cached by content hash.
     """
 
-    def __init__(self, registry: Registry, definitions: Definitions):
+    def __init__(self, registry: Registry, definitions: Definitions, services: Mapping[str, Any] | None = None):
         if definitions.vocabulary is None or definitions.calendar is None:
             raise DefinitionError("the vocabulary and calendar must load before the engine starts:\n"
                                   + "\n".join(str(p) for p in definitions.problems))
@@ -94,6 +96,7 @@ class Engine:
         self.vocabulary = definitions.vocabulary
         self.documents = definitions.vocabulary.documents
         self.calendar = definitions.calendar
+        self.services = MappingProxyType(dict(services or {}))
         self._runtimes: dict[str, tuple[WorkflowSpec, Machine]] = {}
         self._lock = threading.Lock()
         for spec in definitions.workflows.values():
@@ -128,6 +131,11 @@ class Engine:
         return self.runtime(session, instance.workflow_id, instance.workflow_version, instance.workflow_hash)[0]
 
     # --- checks ---------------------------------------------------------------------------
+
+    def context(self, session: Session, instance: WorkflowInstance, actor: Actor, spec: WorkflowSpec,
+                now: datetime) -> Context:
+        return Context(session=session, instance=instance, actor=actor, spec=spec, now=now, engine=self,
+                       services=self.services)
 
     def role_label(self, role: str, lang: str) -> str:
         label = self.vocabulary.roles.get(role)
@@ -171,7 +179,7 @@ class Engine:
             created_at=now, state_entered_at=now)
         session.add(instance)
         session.flush()
-        ctx = Context(session=session, instance=instance, actor=actor, spec=spec, now=now)
+        ctx = self.context(session, instance, actor, spec, now)
         ctx.event = append_event(
             session, instance, expected_version=0, kind="start", trigger=None, from_state=None,
             to_state=spec.initial, actor=actor, now=now,
@@ -185,7 +193,7 @@ class Engine:
                   now: datetime | None = None) -> list[Option]:
         """Every trigger the current state offers, allowed or not for ``actor``, with reasons."""
         spec = self.spec_of(session, instance)
-        ctx = Context(session=session, instance=instance, actor=actor, spec=spec, now=now or utcnow())
+        ctx = self.context(session, instance, actor, spec, now or utcnow())
         options = []
         for trigger, candidates in spec.candidates[instance.state].items():
             reasons: list[Reason] = []
@@ -222,7 +230,7 @@ class Engine:
             state = spec.states[instance.state].label
             raise Blocked((engine_reason("not_here", trigger=str(trigger)[:64], state_vi=state.vi,
                                          state_en=state.en),))
-        ctx = Context(session=session, instance=instance, actor=actor, spec=spec, now=now or utcnow())
+        ctx = self.context(session, instance, actor, spec, now or utcnow())
         action = _Action(self, ctx, expected, {"comment": comment, "inputs": inputs, "attachments": attachments})
         with attached(machine, instance.state) as token:
             done = run_trigger(machine, token, trigger, action)

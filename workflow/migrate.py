@@ -15,7 +15,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from .actor import Actor
-from .context import Context
 from .deploy import stored_definition
 from .engine import Engine
 from .errors import DefinitionError
@@ -83,7 +82,7 @@ def migrate(session: Session, engine: Engine, plan: MigrationPlan, actor: Actor,
     target, _machine = engine.runtime(session, workflow_id, to_version, row.hash)
     for move in plan.moves:
         instance = session.get(WorkflowInstance, move.instance_id)
-        ctx = Context(session=session, instance=instance, actor=actor, spec=target, now=now)
+        ctx = engine.context(session, instance, actor, target, now)
         due = engine.due(ctx, move.to_state, instance.state_entered_at)
         # a deadline already acted on stays acted on if moving does not change it
         handled = instance.deadline_handled and move.to_state == move.from_state and due == instance.deadline_at

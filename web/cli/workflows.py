@@ -14,6 +14,7 @@ from workflow import Actor
 from workflow.deadlines import tick
 from workflow.deploy import current_definition, deploy, deployment_problems, stored_definition
 from workflow.diagram import to_dot, to_mermaid, to_svg
+from workflow.domain.setup import Domain, load_domain
 from workflow.loader import load_definitions
 from workflow.migrate import migrate, plan_migration
 from workflow.models import WorkflowInstance
@@ -29,14 +30,17 @@ def workflow() -> None:
 
 
 def _load(paths: tuple[Path, ...]):
-    """Definitions from ``paths``: a folder holding vocabulary.yaml is a definitions root;
-    other files and folders are workflow files checked against the configured root."""
+    """Everything from ``paths``: a folder holding vocabulary.yaml is a definitions root
+    (workflows, catalogue, covenant); other files and folders are workflow files checked
+    against the configured root."""
     state = laurel.state
     roots = [p for p in paths if p.is_dir() and (p / "vocabulary.yaml").exists()]
     others = [p for p in paths if p not in roots]
-    loaded = [load_definitions(state.registry, root) for root in roots]
-    if others or not paths:
-        loaded.append(load_definitions(state.registry, state.definitions_root, others or None))
+    loaded = [load_domain(root, registry=state.registry) for root in roots]
+    if others:
+        loaded.append(load_definitions(state.registry, state.definitions_root, others))
+    elif not paths:
+        loaded.append(load_domain(state.definitions_root, registry=state.registry))
     return loaded
 
 
@@ -47,7 +51,7 @@ def _load(paths: tuple[Path, ...]):
 def validate(paths: tuple[Path, ...]) -> None:
     loaded = _load(paths)
     problems = [p for d in loaded for p in d.problems]
-    specs = [s for d in loaded for s in d.workflows.values()]
+    specs = [s for d in loaded for s in (d.definitions if isinstance(d, Domain) else d).workflows.values()]
     if not problems and laurel.state.database_exists():
         with laurel.state.sessions() as session:
             problems += deployment_problems(session, specs)

@@ -12,15 +12,17 @@ import uuid
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, LargeBinary, Text, UniqueConstraint
+from sqlalchemy import JSON, Column, Index, LargeBinary, Text, UniqueConstraint, event
 from sqlmodel import Field, SQLModel
+
+from .text import nfc, search_key
 
 __all__ = [
     "Body", "Council", "Cluster", "ClusterMembership", "ClusterLeadership", "Person", "User",
     "RoleAssignment", "Delegation", "Period", "Covenant", "ClusterScore", "AcclaimVote", "ClusterResult",
     "Submission", "Nomination", "Blob", "Attachment", "PublicComment", "AwardRecord", "Initiative",
     "Discipline", "CouncilSession", "AgendaItem", "Attendance", "BallotCast", "OpenVote", "SecretVote",
-    "Tally", "Decision", "DecisionItem",
+    "Tally", "Decision", "DecisionCounter", "DecisionItem",
 ]
 
 
@@ -39,9 +41,11 @@ class Body(SQLModel, table=True):
     name: str = Field(max_length=300)
     name_en: str | None = Field(default=None, max_length=300)
     short_name: str | None = Field(default=None, max_length=120)
+    search_name: str = Field(default="", max_length=300, index=True)  # set from name, see below
     level: str = Field(max_length=32)
     parent_id: int | None = Field(default=None, foreign_key="body.id", index=True)
     place: str | None = Field(default=None, max_length=120)  # for the decision's "Thái Bình, ngày …"
+    document_symbol: str | None = Field(default=None, max_length=32)  # as in 125/QĐ-BTCTU
 
 
 class Council(SQLModel, table=True):
@@ -92,7 +96,8 @@ class Person(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     code: str = Field(max_length=64, unique=True)
-    full_name: str = Field(max_length=200, index=True)
+    full_name: str = Field(max_length=200)
+    search_name: str = Field(default="", max_length=200, index=True)  # set from full_name, see below
     position: str | None = Field(default=None, max_length=200)
     body_id: int = Field(foreign_key="body.id", index=True)
 
@@ -247,7 +252,7 @@ class Nomination(SQLModel, table=True):
     person_id: int | None = Field(default=None, foreign_key="person.id", index=True)
     nominee_body_id: int | None = Field(default=None, foreign_key="body.id", index=True)
     achievements: str | None = Field(default=None, sa_column=Column(Text))
-    instance_id: int = Field(foreign_key="workflow_instance.id", unique=True)
+    instance_id: int | None = Field(default=None, foreign_key="workflow_instance.id", unique=True)  # set on creation
     created_by: int = Field(foreign_key="app_user.id")
     created_at: datetime
 
@@ -446,9 +451,19 @@ class Decision(SQLModel, table=True):
     revokes_id: int | None = Field(default=None, foreign_key="decision.id")
     number: str | None = Field(default=None, max_length=64)  # assigned when issued
     issued_on: date | None = None
-    instance_id: int = Field(foreign_key="workflow_instance.id", unique=True)
+    instance_id: int | None = Field(default=None, foreign_key="workflow_instance.id", unique=True)  # set on creation
     created_by: int = Field(foreign_key="app_user.id")
     created_at: datetime
+
+
+class DecisionCounter(SQLModel, table=True):
+    """The last number given to a decision of a body in a year (numbers restart each year)."""
+
+    __tablename__ = "decision_counter"
+
+    body_id: int = Field(foreign_key="body.id", primary_key=True)
+    year: int = Field(primary_key=True)
+    last: int = Field(default=0)
 
 
 class DecisionItem(SQLModel, table=True):
@@ -456,3 +471,17 @@ class DecisionItem(SQLModel, table=True):
 
     decision_id: int = Field(foreign_key="decision.id", primary_key=True)
     nomination_id: int = Field(foreign_key="nomination.id", primary_key=True, index=True)
+
+
+@event.listens_for(Body, "before_insert")
+@event.listens_for(Body, "before_update")
+def _body_search_name(_mapper, _connection, body: Body) -> None:
+    body.name = nfc(body.name)
+    body.search_name = search_key(body.name)
+
+
+@event.listens_for(Person, "before_insert")
+@event.listens_for(Person, "before_update")
+def _person_search_name(_mapper, _connection, person: Person) -> None:
+    person.full_name = nfc(person.full_name)
+    person.search_name = search_key(person.full_name)

@@ -1,0 +1,25 @@
+"""Vietnamese text helpers: NFC normalisation, and search keys that ignore case and diacritics
+(so "nguyen van tuan" finds "Nguyễn Văn Tuấn", in SQLite as in PostgreSQL)."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+__all__ = ["nfc", "search_key"]
+
+_SPACES = re.compile(r"\s+")
+
+
+def nfc(text: str) -> str:
+    """The text in Unicode NFC (one code point per accented letter), trimmed."""
+    return unicodedata.normalize("NFC", text).strip()
+
+
+def search_key(text: str | None) -> str:
+    """Lower case, without diacritics (đ → d), single spaces."""
+    if not text:
+        return ""
+    decomposed = unicodedata.normalize("NFD", text.replace("đ", "d").replace("Đ", "D"))
+    plain = "".join(c for c in decomposed if not unicodedata.combining(c))
+    return _SPACES.sub(" ", plain).strip().lower()
