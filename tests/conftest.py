@@ -136,3 +136,18 @@ def registry_with(**guards) -> Registry:
     for name, func in guards.items():
         registry.guard(name, vi=f"điều kiện {name}", en=f"condition {name}")(func)
     return registry
+
+
+# --- the domain: a small organisation and a desk to act on it ---------------------------------
+
+@pytest.fixture
+def world(engine, write_sessions):
+    from world import build_world
+    with write_sessions.begin() as session:
+        return build_world(session)
+
+
+@pytest.fixture
+def desk(engine, domain, write_sessions, world):
+    from desk import Desk
+    return Desk(engine, domain.catalogue, domain.definitions.vocabulary.documents, write_sessions, world)

@@ -74,6 +74,21 @@ class WorkflowSpec:
         return {state: {t: tuple(c) for t, c in triggers.items()} for state, triggers in table.items()}
 
     @cached_property
+    def routing(self) -> dict[str, dict[str, frozenset[str]]]:
+        """state → trigger → the guards that tell its transitions apart (required by one,
+        excluded by another): they choose the route, they are not obstacles to report."""
+        table: dict[str, dict[str, frozenset[str]]] = {}
+        for state, triggers in self.candidates.items():
+            for trigger, candidates in triggers.items():
+                names: set[str] = set()
+                for a in candidates:
+                    for b in candidates:
+                        if a is not b:
+                            names |= set(a.guards) & set(b.unless)
+                table.setdefault(state, {})[trigger] = frozenset(names)
+        return table
+
+    @cached_property
     def triggers(self) -> frozenset[str]:
         return frozenset(t.trigger for t in self.transitions)
 

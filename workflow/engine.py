@@ -60,6 +60,7 @@ class _Action:
     def __init__(self, engine: "Engine", context: Context, expected_version: int, raw: dict[str, Any]):
         self.engine, self.context, self.expected_version, self.raw = engine, context, expected_version, raw
         self.reasons: list[Reason] = []
+        self.other_routes: list[Reason] = []
         self.supplied: Supplied | None = None
         self.record: EventRecord | None = None
 
@@ -70,7 +71,9 @@ class _Action:
         ctx.comment, ctx.inputs, ctx.attachments = supplied.comment, supplied.inputs, supplied.attachments
         reasons = supplied.reasons + self.engine.blockers(ctx, transition)  # guards see what was supplied
         if reasons:
-            self.reasons += reasons
+            # reasons of a route that does not apply (its routing guard says so) are kept
+            # only in case no route applies at all
+            (self.reasons if self.engine.route_applies(ctx, transition) else self.other_routes).extend(reasons)
             return False
         self.supplied = supplied
         return True
@@ -154,12 +157,25 @@ class Engine:
                 and actor.principals & {instance.last_actor_id, instance.last_actor_for_id}):
             reasons.append(engine_reason("distinct_previous_actor"))
         for name in t.guards:
-            reasons += self.registry.get_guard(name).reasons(ctx)
+            reasons += self._guard(ctx, t, name)
         for name in t.unless:
-            guard = self.registry.get_guard(name)
-            if guard.holds(ctx):
+            if not self._guard(ctx, t, name):
+                guard = self.registry.get_guard(name)
                 reasons.append(engine_reason("unless_holds", label_vi=guard.vi, label_en=guard.en))
         return reasons
+
+    def _guard(self, ctx: Context, t: TransitionSchema, name: str) -> tuple[Reason, ...]:
+        """A guard's reasons for transition ``t``, evaluated once per call."""
+        key = ("guard", name, id(t))
+        if key not in ctx.memo:
+            ctx.memo[key] = self.registry.get_guard(name).reasons(ctx)
+        return ctx.memo[key]
+
+    def route_applies(self, ctx: Context, t: TransitionSchema) -> bool:
+        """Whether the guards that tell ``t`` apart from its siblings choose ``t``."""
+        routing = ctx.spec.routing[ctx.instance.state][t.trigger]
+        return (all(not self._guard(ctx, t, g) for g in routing.intersection(t.guards))
+                and all(self._guard(ctx, t, g) for g in routing.intersection(t.unless)))
 
     # --- the three services ---------------------------------------------------------------
 
@@ -200,11 +216,17 @@ class Engine:
             chosen = None
             for t in candidates:
                 ctx.transition = t
+                if not self.route_applies(ctx, t):
+                    continue
                 blocked = self.blockers(ctx, t)
                 if not blocked:
                     chosen = t
                     break
                 reasons += blocked
+            if chosen is None and not reasons:  # no route applies: say what every one lacks
+                for t in candidates:
+                    ctx.transition = t
+                    reasons += self.blockers(ctx, t)
             shown = chosen or candidates[0]
             options.append(Option(trigger=trigger, label=shown.label, to=shown.to, allowed=chosen is not None,
                                   reasons=() if chosen else tuple(dict.fromkeys(reasons)),
@@ -235,7 +257,7 @@ class Engine:
         with attached(machine, instance.state) as token:
             done = run_trigger(machine, token, trigger, action)
         if not done or action.record is None:
-            raise Blocked(tuple(action.reasons))
+            raise Blocked(tuple(action.reasons or action.other_routes))
         return action.record
 
     # --- writing --------------------------------------------------------------------------

@@ -68,6 +68,7 @@ def attach(session: Session, documents: dict[str, DocumentKind], *, kind: str, d
     digest = hashlib.sha256(data).hexdigest()
     if session.get(Blob, digest) is None:
         session.add(Blob(sha256=digest, size=len(data), file_type=found, data=data))
+        session.flush()  # the blob before the attachment that refers to it
     attachment = Attachment(nomination_id=nomination_id, submission_id=submission_id, kind=kind, sha256=digest,
                             filename=_safe_name(filename), uploaded_by=user_id, uploaded_at=now)
     session.add(attachment)

@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ..locks import hold
-from ..models import WorkflowInstance
+from ..models import AuditEvent, WorkflowInstance
 from ..reasons import Reason
 from ..registry import Registry
 from ..schema import Deadline
@@ -192,12 +192,19 @@ def _cap(ctx: "Context", bodies: list[int]) -> tuple[int, int | None]:
     return max(quota.minimum, math.floor(quota.share * base + 1e-9)), base
 
 
-def within_quota(ctx: "Context") -> list[Reason]:
+def _claiming_triggers(ctx: "Context", guard: str) -> set[str]:
+    """The triggers whose transitions check ``guard``: passing one of them claims a place."""
+    return {t.trigger for t in ctx.spec.transitions if guard in t.guards}
+
+
+def _within_quota(ctx: "Context", per: str, guard: str) -> list[Reason]:
+    """The award's quota, if it is counted ``per`` unit or cluster: places are held by the
+    nominations that passed a transition checking ``guard`` and have not ended since."""
     rule = award(ctx)
-    if rule.quota is None:
+    if rule.quota is None or rule.quota.per != per:
         return []
     nom, session = nomination(ctx), ctx.session
-    if rule.quota.per == "unit":
+    if per == "unit":
         scopes = [(f"unit:{nom.proposer_body_id}", [nom.proposer_body_id])]
     else:
         clusters = _clusters(ctx, nom.proposer_body_id)
@@ -207,6 +214,8 @@ def within_quota(ctx: "Context") -> list[Reason]:
         scopes = [(f"cluster:{c}", list(session.scalars(select(ClusterMembership.body_id)
                                                          .where(ClusterMembership.cluster_id == c))))
                   for c in clusters]
+    claimed = (select(AuditEvent.instance_id).where(AuditEvent.kind == "transition",
+                                                    AuditEvent.trigger.in_(_claiming_triggers(ctx, guard))))
     reasons = []
     vi, en = _name(ctx, nom.award_code)
     for key, bodies in scopes:
@@ -214,13 +223,22 @@ def within_quota(ctx: "Context") -> list[Reason]:
         cap, base = _cap(ctx, bodies)
         taken = session.scalar(_active(ctx, select(func.count()).select_from(Nomination)).where(
             Nomination.award_code == nom.award_code, Nomination.period_id == nom.period_id,
-            Nomination.proposer_body_id.in_(bodies), Nomination.id != nom.id))
+            Nomination.proposer_body_id.in_(bodies), Nomination.id != nom.id,
+            Nomination.instance_id.in_(claimed)))
         if taken >= cap:
-            where_vi, where_en = ("đơn vị", "unit") if rule.quota.per == "unit" else ("cụm thi đua", "cluster")
+            where_vi, where_en = ("đơn vị", "unit") if per == "unit" else ("cụm thi đua", "cluster")
             detail = "" if base is None else f" ({rule.quota.share:.0%} × {base})"
             reasons.append(Reason("quota", f"Đã hết chỉ tiêu “{vi}” của {where_vi}: tối đa {cap}{detail}, đã đề nghị {taken}",
                                   f"The {where_en}'s quota for “{en}” is used up: at most {cap}{detail}, {taken} nominated"))
     return reasons
+
+
+def within_unit_quota(ctx: "Context") -> list[Reason]:
+    return _within_quota(ctx, "unit", "within_unit_quota")
+
+
+def within_cluster_quota(ctx: "Context") -> list[Reason]:
+    return _within_quota(ctx, "cluster", "within_cluster_quota")
 
 
 def acclaimed_by_cluster(ctx: "Context") -> Reason | None:
@@ -310,7 +328,8 @@ _GUARDS = [
     (prerequisites_met, "Đủ điều kiện, tiêu chuẩn", "Prerequisites met"),
     (submission_window_open, "Trong thời hạn nhận hồ sơ", "Within the submission window"),
     (one_award_per_line, "Mỗi thành tích một hình thức khen thưởng", "One achievement, one award"),
-    (within_quota, "Trong chỉ tiêu, tỷ lệ", "Within the quota"),
+    (within_unit_quota, "Trong chỉ tiêu, tỷ lệ của đơn vị", "Within the unit's quota"),
+    (within_cluster_quota, "Trong chỉ tiêu, tỷ lệ của cụm thi đua", "Within the cluster's quota"),
     (acclaimed_by_cluster, "Được cụm thi đua suy tôn", "Acclaimed by the cluster"),
     (needs_cluster_review, "Cần cụm thi đua xem xét", "Needs the cluster's review"),
     (needs_public_posting, "Cần công khai lấy ý kiến", "Needs public posting"),

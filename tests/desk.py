@@ -1,0 +1,67 @@
+"""Acting on the test world as its people do, through the domain's services (no web)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from world import NOW, PDF
+from workflow.domain import nominations as nom
+from workflow.domain.dossier import attach
+from workflow.domain.models import Nomination, Period, Submission, User
+from workflow.models import WorkflowInstance
+
+
+class Desk:
+    def __init__(self, engine, catalogue, documents, sessions, world):
+        self.engine, self.catalogue, self.documents, self.sessions, self.world = engine, catalogue, documents, sessions, world
+
+    def user(self, session, key: str) -> User:
+        return session.get(User, self.world[key])
+
+    def submission(self, unit: str, awards: list[str], officer: str, *, year: int = 2026, docs: bool = True,
+                   now: datetime = NOW) -> int:
+        with self.sessions.begin() as s:
+            sub = nom.create_submission(s, self.catalogue, self.user(s, officer), body_id=self.world[unit],
+                                        period=s.get(Period, self.world[str(year)]), award_codes=awards,
+                                        title=f"Tờ trình đề nghị khen thưởng năm {year}", reference="12/TTr", now=now)
+            if docs:
+                kinds = {k for a in awards for k in self.catalogue.award(a).submission_documents}
+                for kind in sorted(kinds):
+                    attach(s, self.documents, kind=kind, data=PDF + kind.encode(), filename=f"{kind}.pdf",
+                           user_id=self.world[officer], now=now, submission_id=sub.id)
+            return sub.id
+
+    def nominate(self, submission_id: int, award: str, officer: str, *, person: str | None = None,
+                 unit: str | None = None, docs: bool = True, now: datetime = NOW) -> int:
+        with self.sessions.begin() as s:
+            n = nom.add_nomination(s, self.engine, self.catalogue, self.user(s, officer), s.get(Submission, submission_id),
+                                   award_code=award, person_id=self.world[person] if person else None,
+                                   nominee_body_id=self.world[unit] if unit else None,
+                                   achievements="Hoàn thành xuất sắc nhiệm vụ", now=now)
+            if docs:
+                for kind in self.catalogue.award(award).documents:
+                    attach(s, self.documents, kind=kind, data=PDF + f"{kind}{n.id}".encode(), filename=f"{kind}.pdf",
+                           user_id=self.world[officer], now=now, nomination_id=n.id)
+            return n.id
+
+    def fire(self, nomination_id: int, who: str, trigger: str, *, now: datetime = NOW, acting_for: str | None = None,
+             **kwargs):
+        with self.sessions.begin() as s:
+            principal = self.user(s, acting_for) if acting_for else None
+            return nom.act(s, self.engine, self.user(s, who), s.get(Nomination, nomination_id), trigger, now=now,
+                           acting_for=principal, **kwargs)
+
+    def options(self, nomination_id: int, who: str, now: datetime = NOW) -> dict:
+        from workflow.domain.organisation import actor_for
+        with self.sessions() as s:
+            n = s.get(Nomination, nomination_id)
+            actor = actor_for(s, self.user(s, who), n, on=now.date())
+            return {o.trigger: o for o in self.engine.available(s, s.get(WorkflowInstance, n.instance_id), actor, now)}
+
+    def state(self, nomination_id: int) -> str:
+        with self.sessions() as s:
+            return s.get(WorkflowInstance, s.get(Nomination, nomination_id).instance_id).state
+
+    def reasons(self, nomination_id: int, who: str, trigger: str, now: datetime = NOW) -> list[str]:
+        option = self.options(nomination_id, who, now)[trigger]
+        return [r.en for r in option.reasons]
