@@ -148,6 +148,7 @@ def world(engine, write_sessions):
 
 
 @pytest.fixture
-def desk(engine, domain, write_sessions, world):
+def desk(engine, domain, sessions, write_sessions, world):
     from desk import Desk
-    return Desk(engine, domain.catalogue, domain.definitions.vocabulary.documents, write_sessions, world)
+    return Desk(engine, domain.catalogue, domain.definitions.vocabulary.documents, write_sessions, world,
+                readers=sessions)

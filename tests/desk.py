@@ -12,8 +12,9 @@ from workflow.models import WorkflowInstance
 
 
 class Desk:
-    def __init__(self, engine, catalogue, documents, sessions, world):
+    def __init__(self, engine, catalogue, documents, sessions, world, readers):
         self.engine, self.catalogue, self.documents, self.sessions, self.world = engine, catalogue, documents, sessions, world
+        self.readers = readers  # sessions that only read (on SQLite they do not take the write lock)
 
     def user(self, session, key: str) -> User:
         return session.get(User, self.world[key])
@@ -53,13 +54,13 @@ class Desk:
 
     def options(self, nomination_id: int, who: str, now: datetime = NOW) -> dict:
         from workflow.domain.organisation import actor_for
-        with self.sessions() as s:
+        with self.readers() as s:
             n = s.get(Nomination, nomination_id)
             actor = actor_for(s, self.user(s, who), n, on=now.date())
             return {o.trigger: o for o in self.engine.available(s, s.get(WorkflowInstance, n.instance_id), actor, now)}
 
     def state(self, nomination_id: int) -> str:
-        with self.sessions() as s:
+        with self.readers() as s:
             return s.get(WorkflowInstance, s.get(Nomination, nomination_id).instance_id).state
 
     def reasons(self, nomination_id: int, who: str, trigger: str, now: datetime = NOW) -> list[str]:
