@@ -20,6 +20,7 @@ system-packages:
 db: $(STAMP)
 	$(BIN)/flask --app web db init
 	$(BIN)/flask --app web workflow deploy
+	$(BIN)/flask --app web demo seed
 
 run: db
 	$(BIN)/flask --app web run --host 127.0.0.1 --port 5000

@@ -28,6 +28,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     if config:
         app.config.update(config)
     logging.basicConfig(level=os.environ.get("LAUREL_LOG_LEVEL", "INFO"))
+    logging.getLogger("transitions").setLevel(logging.WARNING)  # it narrates every callback at INFO
     laurel.init_app(app)
 
     from . import health

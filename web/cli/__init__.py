@@ -6,11 +6,13 @@ from flask import Flask
 
 from .audit import audit
 from .database import db
+from .demo import demo
+from .organisation import org
 from .workflows import workflow
 
 __all__ = ["register_commands"]
 
 
 def register_commands(app: Flask) -> None:
-    for group in (db, workflow, audit):
+    for group in (db, workflow, audit, demo, org):
         app.cli.add_command(group)
