@@ -212,6 +212,13 @@ _MESSAGES = {
     "string_too_short": "must not be empty",
     "too_short": "must not be empty",
 }
+_PATTERNS = {
+    NAME_PATTERN: "must be a lowercase name of letters, digits and underscores, starting with a letter",
+    r"^[a-z][a-z0-9_-]*$": "must be a lowercase name of letters, digits, underscores and hyphens, starting with a letter",
+    r"^[A-Z][A-Z0-9_]*$": "must be an upper-case code of letters, digits and underscores, starting with a letter "
+                          "(like CSTDCS)",
+    r"^([a-z][a-z0-9_]*|\*)$": "must be a state name, or \"*\" for every non-final state",
+}
 _KINDS = {"list": "a list", "dict": "a mapping", "str": "text", "int": "a number", "float": "a number",
           "bool": "true or false", "NoneType": "nothing", "date": "a date"}
 
@@ -310,9 +317,7 @@ def problems_from(error: ValidationError, located: Located, model: type[BaseMode
                                                  "to fire a transition when the time is up"))
             continue
         if kind == "string_pattern_mismatch":
-            text = "must be a lowercase name of letters, digits and underscores, starting with a letter"
-            if loc and loc[0] == "id" and len(loc) == 1:
-                text += " (hyphens allowed)"
+            text = _PATTERNS.get(err["ctx"]["pattern"], f"does not match the pattern {err['ctx']['pattern']}")
         elif kind == "literal_error":
             text = f"must be one of {err['ctx']['expected']}"
         elif kind in ("value_error", "assertion_error"):
