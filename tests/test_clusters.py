@@ -77,3 +77,25 @@ def test_a_tie_in_votes_and_score_is_decided_by_the_conference(desk, cluster):
 def test_only_the_cluster_head_records_the_result(desk, cluster):
     with pytest.raises(NotAllowed):
         run(desk, clusters.record_result, "head_p3", now=NOW)
+
+
+def test_the_head_and_deputy_are_elected_per_period(desk):
+    from workflow.domain.models import ClusterLeadership
+    from workflow.domain.organisation import roles_for
+    w = desk.world
+    with pytest.raises(NotAllowed):
+        run_on(desk, "2025", clusters.elect, "head_p", head_body_id=w["P"], deputy_body_id=w["P3"], on=NOW.date())
+    with pytest.raises(DomainError, match="different units"):
+        run_on(desk, "2025", clusters.elect, "sec_c", head_body_id=w["P"], deputy_body_id=w["P"], on=NOW.date())
+    with pytest.raises(DomainError, match="member units"):
+        run_on(desk, "2025", clusters.elect, "sec_c", head_body_id=w["D1"], deputy_body_id=None, on=NOW.date())
+    run_on(desk, "2025", clusters.elect, "sec_c", head_body_id=w["P"], deputy_body_id=w["P3"], on=NOW.date())
+    with desk.readers() as s:
+        assert s.get(ClusterLeadership, (w["K"], w["2025"])).head_body_id == w["P"]
+        assert "cluster_head" in roles_for(s, w["head_p"], on=NOW.date(), cluster_ids=[w["K"]], period_id=w["2025"])
+        assert "cluster_head" not in roles_for(s, w["head_p"], on=NOW.date(), cluster_ids=[w["K"]], period_id=w["2026"])
+
+
+def run_on(desk, year, fn, who, **kwargs):
+    with desk.sessions.begin() as s:
+        return fn(s, desk.user(s, who), s.get(Cluster, desk.world["K"]), desk.world[year], **kwargs)
