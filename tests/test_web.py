@@ -52,7 +52,7 @@ def test_the_default_database_is_a_sqlite_file_under_instance(monkeypatch):
 def test_validate_the_shipped_definitions(cli):
     result = cli("workflow", "validate")
     assert result.exit_code == 0, result.output
-    assert result.output.startswith("Valid: 3 workflow definitions — decision v1, nomination v2, sample v1")
+    assert result.output.startswith("Valid: 3 workflow definitions — decision v2, nomination v3, sample v1")
 
 
 @pytest.fixture

@@ -19,8 +19,9 @@ ANY_STATE = "*"
 
 
 def content_hash(schema: WorkflowSchema) -> str:
-    """SHA-256 of the definition's meaning: formatting and comments do not change it."""
-    canonical = json.dumps(schema.model_dump(mode="json", by_alias=True), sort_keys=True,
+    """SHA-256 of what the definition says: formatting and comments do not change it, nor
+    does a new optional key the file does not use."""
+    canonical = json.dumps(schema.model_dump(mode="json", by_alias=True, exclude_unset=True), sort_keys=True,
                            ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 

@@ -122,6 +122,7 @@ class TransitionSchema(Strict):
     attachments: NameList = []
     distinct_from: Annotated[list[Literal["proposer", "previous_actor"]], BeforeValidator(_as_list)] = []
     after: NameList = []
+    task: bool = True  # false: being able to do this (say, withdraw) does not make the item one's task
 
     @field_validator("from_")
     @classmethod
