@@ -32,10 +32,14 @@ def test_health_says_when_the_database_is_unreachable(tmp_path):
     assert response.get_json() == {"status": "error", "database": "unreachable"}
 
 
-def test_index_is_vietnamese(app):
-    response = app.test_client().get("/")
-    assert response.status_code == 200
-    assert "thi đua, khen thưởng" in response.get_data(as_text=True)
+def test_pages_are_in_vietnamese_unless_english_is_chosen(app):
+    client = app.test_client()
+    page = client.get("/login").get_data(as_text=True)
+    assert '<html lang="vi">' in page and "Đăng nhập" in page and "Tên đăng nhập" in page
+    app.config["WTF_CSRF_ENABLED"] = False
+    client.post("/lang/en", data={"next": "/login"})
+    page = client.get("/login").get_data(as_text=True)
+    assert '<html lang="en">' in page and "Sign in" in page and "User name" in page
 
 
 def test_configuration_comes_from_the_environment(monkeypatch, tmp_path):

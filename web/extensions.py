@@ -1,4 +1,4 @@
-"""The Laurel extension: database engine, sessions and the workflow engine of one app.
+"""The app's extensions: Laurel's own state (database, domain, engine), sign-in, CSRF, Babel.
 
 Only immutable or shareable things live here (the connection pool, parsed definitions);
 no request's state is kept in process memory.
@@ -10,6 +10,9 @@ from functools import cached_property
 from pathlib import Path
 
 from flask import Flask, current_app
+from flask_babel import Babel
+from flask_login import LoginManager
+from flask_wtf import CSRFProtect
 from sqlalchemy import Engine as DbEngine
 from sqlalchemy import inspect
 from sqlalchemy.orm import Session, sessionmaker
@@ -20,7 +23,11 @@ from workflow.domain.catalogue import Catalogue
 from workflow.domain.setup import Domain, load_domain
 from workflow.loader import Definitions
 
-__all__ = ["Laurel", "laurel"]
+__all__ = ["Laurel", "laurel", "login_manager", "csrf", "babel"]
+
+login_manager = LoginManager()
+csrf = CSRFProtect()
+babel = Babel()
 
 
 class _State:

@@ -23,10 +23,3 @@ def health():
         log.exception("health check: database unreachable")
         return jsonify(status="error", database="unreachable"), 503
     return jsonify(status="ok", database="ok")
-
-
-@bp.get("/")
-def index():
-    return ("<!doctype html><html lang=vi><meta charset=utf-8><title>Laurel</title>"
-            "<h1>Laurel</h1><p>Hệ thống xét đề nghị thi đua, khen thưởng đang chạy.</p>"
-            "<p><a href=/health>Tình trạng hệ thống</a></p>")

@@ -14,11 +14,13 @@ __all__ = ["Reason", "engine_reason"]
 
 @dataclass(frozen=True)
 class Reason:
-    """Why an action is blocked: a stable code for programs, text for people."""
+    """Why an action is blocked: a stable code for programs, text for people, and the field
+    the person must fix when there is one (an input's or a document's name, or 'comment')."""
 
     code: str
     vi: str
     en: str
+    field: str | None = None
 
     def text(self, lang: str = "vi") -> str:
         return self.en if lang == "en" else self.vi
@@ -52,7 +54,7 @@ _TEXTS: dict[str, tuple[str, str]] = {
 }
 
 
-def engine_reason(code: str, **params: object) -> Reason:
+def engine_reason(code: str, field: str | None = None, **params: object) -> Reason:
     """One of the engine's own reasons, its texts filled with ``params``."""
     vi, en = _TEXTS[code]
-    return Reason(code, vi.format(**params), en.format(**params))
+    return Reason(code, vi.format(**params), en.format(**params), field)

@@ -83,16 +83,16 @@ def check_supplied(t: TransitionSchema, documents: Mapping[str, Label], comment:
     out = Supplied()
     cleaned = _clean(str(comment or ""))
     if cleaned is None:
-        out.reasons.append(engine_reason("comment_invalid"))
+        out.reasons.append(engine_reason("comment_invalid", "comment"))
         comment = None
     else:
         comment = cleaned or None
     if comment and len(comment) > MAX_TEXT:
-        out.reasons.append(engine_reason("comment_too_long", limit=MAX_TEXT))
+        out.reasons.append(engine_reason("comment_too_long", "comment", limit=MAX_TEXT))
     elif t.comment == "required" and not comment:
-        out.reasons.append(engine_reason("comment_required"))
+        out.reasons.append(engine_reason("comment_required", "comment"))
     elif t.comment == "none" and comment:
-        out.reasons.append(engine_reason("comment_not_allowed"))
+        out.reasons.append(engine_reason("comment_not_allowed", "comment"))
     else:
         out.comment = comment
     inputs = dict(inputs or {})
@@ -102,11 +102,11 @@ def check_supplied(t: TransitionSchema, documents: Mapping[str, Label], comment:
         raw = inputs.get(name)
         if _blank(raw):
             if not spec.optional:
-                out.reasons.append(engine_reason("input_missing", label_vi=spec.label.vi, label_en=spec.label.en))
+                out.reasons.append(engine_reason("input_missing", name, label_vi=spec.label.vi, label_en=spec.label.en))
             continue
         value, problem = _input_value(spec, raw)
         if problem:
-            out.reasons.append(engine_reason("input_invalid", label_vi=spec.label.vi, label_en=spec.label.en,
+            out.reasons.append(engine_reason("input_invalid", name, label_vi=spec.label.vi, label_en=spec.label.en,
                                              problem_vi=problem[0], problem_en=problem[1]))
         else:
             out.inputs[name] = value
@@ -119,7 +119,7 @@ def check_supplied(t: TransitionSchema, documents: Mapping[str, Label], comment:
             ref = None
         if _blank(ref):
             label = documents[kind]
-            out.reasons.append(engine_reason("attachment_missing", label_vi_lower=label.vi[:1].lower() + label.vi[1:],
+            out.reasons.append(engine_reason("attachment_missing", kind, label_vi_lower=label.vi[:1].lower() + label.vi[1:],
                                              label_en_lower=label.en[:1].lower() + label.en[1:]))
         else:
             out.attachments[kind] = str(ref)[:256]

@@ -13,7 +13,7 @@ from flask.cli import AppGroup
 from workflow import Actor
 from workflow.deadlines import tick
 from workflow.deploy import current_definition, deploy, deployment_problems, stored_definition
-from workflow.diagram import to_dot, to_mermaid, to_svg
+from workflow.diagram import guard_labels, to_dot, to_mermaid, to_svg
 from workflow.domain.setup import Domain, load_domain
 from workflow.loader import load_definitions
 from workflow.migrate import migrate, plan_migration
@@ -154,11 +154,11 @@ def diagram(workflow_id: str, fmt: str, instance_id: int | None, version: int | 
             spec = state.definitions.workflows[workflow_id]
         else:
             raise click.ClickException(f"no workflow '{workflow_id}'")
-    vocabulary = state.engine.vocabulary
+    vocabulary, guards = state.engine.vocabulary, guard_labels(state.registry)
     if fmt == "svg":
-        data = to_svg(spec, vocabulary, current, lang)
+        data = to_svg(spec, vocabulary, current, lang, guards)
     else:
-        data = (to_dot if fmt == "dot" else to_mermaid)(spec, vocabulary, current, lang).encode("utf-8")
+        data = (to_dot if fmt == "dot" else to_mermaid)(spec, vocabulary, current, lang, guards).encode("utf-8")
     if output:
         output.write_bytes(data)
         click.echo(f"Wrote {shown_path(str(output))}", err=True)

@@ -22,7 +22,7 @@ from ..schema import Deadline
 from .catalogue import AwardSchema, Catalogue, Prerequisite
 from .dossier import documents_present
 from .history import holds
-from .models import (AwardRecord, Body, Cluster, ClusterMembership, ClusterResult, Discipline, Initiative,
+from .models import (AwardRecord, Cluster, ClusterMembership, ClusterResult, Discipline, Initiative,
                      Nomination, Period, Person, Tally, User)
 from .periods import previous_years, submission_open
 

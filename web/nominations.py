@@ -1,0 +1,489 @@
+"""Nominations and submissions: the unit's side, each nomination's page, and the list.
+
+A unit officer creates a submission (tờ trình), adds nominees, uploads the dossier and sees,
+before submitting, what is missing and whether each nominee is eligible (the engine's
+``available``); the whole submission can be submitted at once. Every nomination has a page
+with the actions the person may take now, the reasons the others are blocked, its documents,
+its timeline (who, when, for whom, why) and its workflow diagram.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
+from flask_babel import gettext as _
+from flask_login import login_required
+from markupsafe import Markup
+from sqlalchemy import func, select
+
+from workflow import Blocked, Option
+from workflow.diagram import guard_labels, to_svg
+from workflow.domain import nominations as service
+from workflow.domain.dossier import attach
+from workflow.domain.errors import DomainError
+from workflow.domain.models import (Attachment, Body, Blob, Delegation, Nomination, Period, Person, PublicComment,
+                                    Submission, User)
+from workflow.domain.organisation import actor_for
+from workflow.domain.text import search_key
+from workflow.domain.worklist import visible_nominations
+from workflow.models import AuditEvent, WorkflowInstance
+from workflow.workdays import utcnow
+
+from .access import book, today, visible_nomination
+from .auth import signed_in_user
+from .database import db
+from .export import xlsx_response
+from .extensions import laurel
+from .i18n import lang, localized
+
+bp = Blueprint("nominations", __name__)
+PAGE = 25
+
+
+# --- what the person may do ---------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Choice:
+    """An action offered on the page: allowed (a form) or blocked (its reasons), and for whom."""
+
+    option: Option
+    acting_for: User | None
+
+
+def _principals(user: User) -> list[User]:
+    on = today()
+    return list(db().scalars(select(User).join(Delegation, Delegation.principal_id == User.id).where(
+        Delegation.deputy_id == user.id, Delegation.starts <= on, Delegation.ends >= on)))
+
+
+def choices(nomination: Nomination, user: User) -> list[Choice]:
+    """The actions the person's roles (or those of someone they act for) offer here."""
+    engine, instance = laurel.state.engine, service.instance_of(db(), nomination)
+    found: dict[str, Choice] = {}
+    for principal in [None] + _principals(user):
+        actor = actor_for(db(), user, nomination, on=today(), acting_for=principal)
+        for option in engine.available(db(), instance, actor):
+            if any(r.code == "role" for r in option.reasons):
+                continue  # not this person's step: not shown
+            current = found.get(option.trigger)
+            if current is None or (option.allowed and not current.option.allowed):
+                found[option.trigger] = Choice(option, principal)
+    return list(found.values())
+
+
+# --- the timeline ---------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Entry:
+    when: object
+    what: str
+    who: str
+    acting_for: str | None
+    comment: str | None
+    details: list[tuple[str, str]]
+    files: list[Attachment]
+
+
+def _person(users: dict[str, User], actor_id: str | None) -> str | None:
+    if actor_id is None:
+        return None
+    if actor_id == "system":
+        return _("Laurel (scheduled)")
+    user = users.get(actor_id)
+    return user.display_name if user else actor_id
+
+
+def timeline(nomination: Nomination) -> list[Entry]:
+    instance = service.instance_of(db(), nomination)
+    spec = laurel.state.engine.spec_of(db(), instance)
+    events = list(db().scalars(select(AuditEvent).where(AuditEvent.instance_id == instance.id).order_by(AuditEvent.seq)))
+    ids = {int(i) for e in events for i in (e.actor_id, e.acting_for_id) if i and i.isdigit()}
+    users = {str(u.id): u for u in db().scalars(select(User).where(User.id.in_(ids)))}
+    files = {a.sha256: a for a in db().scalars(select(Attachment).where(Attachment.nomination_id == nomination.id))}
+    entries = []
+    for e in events:
+        if e.kind == "start":
+            what = _("Nomination created")
+        elif e.kind == "reminder":
+            what = _("Reminder: the deadline has passed")
+        elif e.kind == "migration":
+            what = _("Moved to version %(v)s of the procedure", v=e.workflow_version)
+        else:
+            labels = [t.label for ts in spec.candidates.get(e.from_state, {}).values() for t in ts
+                      if t.trigger == e.trigger]
+            what = localized(labels[0]) if labels else e.trigger
+        to = spec.states.get(e.to_state)
+        if e.kind != "reminder" and to is not None and e.from_state != e.to_state:
+            what += " → " + localized(to.label)
+        inputs = [(name, str(value)) for name, value in (e.inputs or {}).items()
+                  if name not in ("subject_kind", "subject_ref")]
+        entries.append(Entry(e.occurred_at, what, _person(users, e.actor_id) or "", _person(users, e.acting_for_id),
+                             e.comment, inputs, [files[s] for s in (e.attachments or {}).values() if s in files]))
+    return entries
+
+
+# --- pages ------------------------------------------------------------------------------------------
+
+def _diagram(nomination: Nomination) -> Markup:
+    instance = service.instance_of(db(), nomination)
+    spec = laurel.state.engine.spec_of(db(), instance)
+    svg = to_svg(spec, laurel.state.engine.vocabulary, instance.state, lang(),
+                 guard_labels(laurel.state.registry)).decode("utf-8")
+    return Markup(svg[svg.index("<svg"):])
+
+
+def _page(nomination: Nomination, *, errors: dict[str, list[str]] | None = None, failed: str | None = None,
+          general: list[str] | None = None, status: int = 200):
+    user = signed_in_user()
+    instance = service.instance_of(db(), nomination)
+    spec = laurel.state.engine.spec_of(db(), instance)
+    award = laurel.state.catalogue.award(nomination.award_code)
+    documents = db().scalars(select(Attachment).where(
+        (Attachment.nomination_id == nomination.id) | (Attachment.submission_id == nomination.submission_id))
+        .order_by(Attachment.id)).all()
+    comments = db().scalars(select(PublicComment).where(PublicComment.nomination_id == nomination.id)
+                            .order_by(PublicComment.received_on)).all()
+    return render_template(
+        "nominations/show.html", nomination=nomination, instance=instance, spec=spec, award=award,
+        nominee=service.nominee_name(db(), nomination), unit=db().get(Body, nomination.proposer_body_id),
+        person=db().get(Person, nomination.person_id) if nomination.person_id else None,
+        period=db().get(Period, nomination.period_id), submission=db().get(Submission, nomination.submission_id),
+        choices=choices(nomination, user), documents=documents, comments=comments, timeline=timeline(nomination),
+        diagram=_diagram(nomination), vocabulary=laurel.state.engine.vocabulary, errors=errors or {},
+        failed=failed, general=general or [], form=request.form if failed else {},
+        can_upload=_can_upload(nomination, user), now=utcnow()), status
+
+
+def _can_upload(nomination: Nomination, user: User) -> bool:
+    """The unit's officer may add documents until the council has voted (supplements included)."""
+    return "unit_officer" in actor_for(db(), user, nomination, on=today()).roles and \
+        not laurel.state.engine.spec_of(db(), service.instance_of(db(), nomination)) \
+        .states[service.instance_of(db(), nomination).state].final
+
+
+@bp.get("/nominations/<int:nomination_id>")
+@login_required
+def show(nomination_id: int):
+    return _page(visible_nomination(nomination_id))
+
+
+@bp.get("/nominations/<int:nomination_id>/diagram.svg")
+@login_required
+def diagram(nomination_id: int):
+    nomination = visible_nomination(nomination_id)
+    return str(_diagram(nomination)), 200, {"Content-Type": "image/svg+xml; charset=utf-8"}
+
+
+class DocumentRefused(Exception):
+    """An uploaded file was refused (type, size); ``error`` says why, ``kind`` for which field."""
+
+    def __init__(self, kind: str, error: DomainError):
+        super().__init__(kind)
+        self.kind, self.error = kind, error
+
+
+def _uploads(prefix: str, kinds: set[str], user: User, **owner) -> dict[str, str]:
+    """Stores the files uploaded as ``<prefix><kind>``; returns kind → content hash."""
+    stored = {}
+    documents = laurel.state.engine.documents
+    for key, file in request.files.items():
+        kind = key[len(prefix):]
+        if key.startswith(prefix) and kind in kinds and file and file.filename:
+            try:
+                stored[kind] = attach(db(), documents, kind=kind, data=file.read(), filename=file.filename,
+                                      user_id=user.id, now=utcnow(), **owner).sha256
+            except DomainError as error:
+                raise DocumentRefused(kind, error) from error
+    return stored
+
+
+def _field_errors(reasons) -> tuple[dict[str, list[str]], list[str]]:
+    fields: dict[str, list[str]] = {}
+    general = []
+    for reason in reasons:
+        if reason.field:
+            fields.setdefault(reason.field, []).append(localized(reason))
+        else:
+            general.append(localized(reason))
+    return fields, general
+
+
+@bp.post("/nominations/<int:nomination_id>/act")
+@login_required
+def act(nomination_id: int):
+    nomination = visible_nomination(nomination_id)
+    user = signed_in_user()
+    trigger = request.form.get("trigger", "")[:64]
+    version = request.form.get("version", "")
+    if not version.isdigit():
+        abort(400)
+    acting_for = None
+    if request.form.get("acting_for", "").isdigit():
+        acting_for = db().get(User, int(request.form["acting_for"])) or abort(400)
+    option = next((c.option for c in choices(nomination, user) if c.option.trigger == trigger), None)
+    if option is None:
+        abort(403)
+    inputs = {name: request.form.get(f"input:{name}", "") for name in option.inputs}
+    try:
+        attachments = _uploads("doc:", set(option.attachments), user, nomination_id=nomination.id)
+        event = service.act(db(), laurel.state.engine, user, nomination, trigger, now=utcnow(), acting_for=acting_for,
+                            expected_version=int(version), comment=request.form.get("comment"),
+                            inputs=inputs, attachments=attachments)
+    except Blocked as blocked:
+        db().rollback()
+        fields, general = _field_errors(blocked.reasons)
+        return _page(db().get(Nomination, nomination_id), errors=fields, failed=trigger, general=general, status=400)
+    except DocumentRefused as refused:
+        db().rollback()
+        return _page(db().get(Nomination, nomination_id), errors={refused.kind: [localized(refused.error)]},
+                     failed=trigger, status=400)
+    db().commit()
+    label = laurel.state.engine.spec_of(db(), service.instance_of(db(), nomination)).states[event.to_state].label
+    flash(_("Done. The nomination is now: %(state)s", state=localized(label)), "success")
+    return redirect(url_for(".show", nomination_id=nomination_id))
+
+
+@bp.post("/nominations/<int:nomination_id>/documents")
+@login_required
+def upload(nomination_id: int):
+    nomination = visible_nomination(nomination_id)
+    user = signed_in_user()
+    if not _can_upload(nomination, user):
+        abort(403)
+    try:
+        if not _uploads("doc:", set(laurel.state.engine.documents), user, nomination_id=nomination.id):
+            raise DocumentRefused("", DomainError("Hãy chọn một tệp", "Choose a file"))
+    except DocumentRefused as refused:
+        db().rollback()
+        flash(localized(refused.error), "error")
+    else:
+        db().commit()
+        flash(_("The document has been added to the dossier."), "success")
+    return redirect(url_for(".show", nomination_id=nomination_id) + "#documents")
+
+
+@bp.get("/files/<int:attachment_id>")
+@login_required
+def download(attachment_id: int):
+    attachment = db().get(Attachment, attachment_id) or abort(404)
+    if attachment.nomination_id is not None:
+        visible_nomination(attachment.nomination_id)
+    else:
+        submission = db().get(Submission, attachment.submission_id)
+        nominated = db().scalars(select(Nomination).where(Nomination.submission_id == submission.id)).first()
+        if nominated is None:
+            if submission.body_id not in book().bodies and "admin" not in book().global_roles:
+                abort(404)
+        else:
+            visible_nomination(nominated.id)
+    blob = db().get(Blob, attachment.sha256)
+    return send_file(io.BytesIO(blob.data), download_name=attachment.filename, as_attachment=True,
+                     mimetype=_MIME.get(blob.file_type, "application/octet-stream"))
+
+
+_MIME = {"pdf": "application/pdf", "png": "image/png", "jpg": "image/jpeg",
+         "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+         "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+         "odt": "application/vnd.oasis.opendocument.text", "ods": "application/vnd.oasis.opendocument.spreadsheet"}
+
+
+# --- the list ------------------------------------------------------------------------------------
+
+def _filters() -> dict[str, str]:
+    keys = ("period", "unit", "cluster", "award", "state", "q")
+    return {k: request.args.get(k, "").strip()[:100] for k in keys if request.args.get(k, "").strip()}
+
+
+def _listed():
+    from workflow.domain.models import ClusterMembership
+    f = _filters()
+    query = (visible_nominations(db(), book()).add_columns(WorkflowInstance)
+             .join(WorkflowInstance, WorkflowInstance.id == Nomination.instance_id)
+             .outerjoin(Person, Person.id == Nomination.person_id)
+             .outerjoin(Body, Body.id == Nomination.nominee_body_id))
+    if f.get("period"):
+        query = query.join(Period, Period.id == Nomination.period_id).where(Period.code == f["period"])
+    if f.get("unit", "").isdigit():
+        query = query.where(Nomination.proposer_body_id == int(f["unit"]))
+    if f.get("cluster", "").isdigit():
+        query = query.where(Nomination.proposer_body_id.in_(
+            select(ClusterMembership.body_id).where(ClusterMembership.cluster_id == int(f["cluster"]))))
+    if f.get("award"):
+        query = query.where(Nomination.award_code == f["award"])
+    if f.get("state"):
+        query = query.where(WorkflowInstance.state == f["state"])
+    if f.get("q"):
+        pattern = f"%{search_key(f['q'])}%"
+        query = query.where(Person.search_name.like(pattern) | Body.search_name.like(pattern))
+    return query, f
+
+
+@bp.get("/nominations")
+@login_required
+def index():
+    query, filters = _listed()
+    catalogue = laurel.state.catalogue
+    if request.args.get("format") == "xlsx":
+        rows = db().execute(query.order_by(Nomination.id)).all()
+        return xlsx_response("de-nghi", _("Nominations"),
+                             ["#", _("Nominee"), _("Award"), _("Proposing unit"), _("Period"), _("Step"), _("Deadline")],
+                             [_row(n, i) for n, i in rows])
+    page = max(1, request.args.get("page", 1, type=int) or 1)
+    total = db().scalar(select(func.count()).select_from(query.subquery()))
+    rows = db().execute(query.order_by(Nomination.id.desc()).limit(PAGE).offset((page - 1) * PAGE)).all()
+    states = {name: s.label for spec in _nomination_specs() for name, s in spec.states.items()}
+    units = db().scalars(select(Body).where(Body.id.in_(select(Nomination.proposer_body_id))).order_by(Body.name)).all()
+    periods = db().scalars(select(Period).order_by(Period.code.desc())).all()
+    return render_template("nominations/index.html", rows=[(n, i, _row(n, i)) for n, i in rows], total=total,
+                           page=page, pages=max(1, -(-total // PAGE)), filters=filters, states=states,
+                           awards=catalogue.awards, units=units, periods=periods)
+
+
+def _nomination_specs():
+    """The workflows the catalogue's awards run (for the list of states to filter by)."""
+    workflows = laurel.state.definitions.workflows
+    return [workflows[w] for w in {a.workflow for a in laurel.state.catalogue.awards.values()} if w in workflows]
+
+
+def _row(nomination: Nomination, instance: WorkflowInstance) -> list:
+    spec = laurel.state.engine.spec_of(db(), instance)
+    award = laurel.state.catalogue.award(nomination.award_code)
+    return [nomination.id, service.nominee_name(db(), nomination), localized(award.name),
+            db().get(Body, nomination.proposer_body_id).name, db().get(Period, nomination.period_id).code,
+            localized(spec.states[instance.state].label), instance.deadline_at]
+
+
+# --- submissions (tờ trình) --------------------------------------------------------------------------
+
+def _officer_units() -> list[Body]:
+    ids = [a.scope_id for a in book().assignments if a.scope_kind == "body" and a.role == "unit_officer"]
+    return list(db().scalars(select(Body).where(Body.id.in_(ids)).order_by(Body.name)))
+
+
+@bp.get("/submissions")
+@login_required
+def submissions():
+    units = [a.scope_id for a in book().assignments if a.scope_kind == "body"]
+    rows = db().scalars(select(Submission).where(Submission.body_id.in_(units)).order_by(Submission.id.desc())).all()
+    periods = [p for p in db().scalars(select(Period).order_by(Period.code.desc()))
+               if p.submission_opens <= today() <= p.submission_closes]
+    return render_template("nominations/submissions.html", rows=rows, units=_officer_units(), periods=periods,
+                           awards=laurel.state.catalogue.awards, bodies={b.id: b for b in db().scalars(select(Body))},
+                           counts=dict(db().execute(select(Nomination.submission_id, func.count())
+                                                    .group_by(Nomination.submission_id)).all()))
+
+
+@bp.post("/submissions")
+@login_required
+def create_submission():
+    user = signed_in_user()
+    body_id = request.form.get("unit", type=int)
+    period = db().scalar(select(Period).where(Period.code == request.form.get("period", "")))
+    awards = request.form.getlist("awards")
+    if body_id is None or period is None or not awards:
+        flash(_("Choose the unit, the period and at least one award."), "error")
+        return redirect(url_for(".submissions"))
+    submission = service.create_submission(db(), laurel.state.catalogue, user, body_id=body_id, period=period,
+                                           award_codes=awards, title=request.form.get("title", ""),
+                                           reference=request.form.get("reference") or None, now=utcnow())
+    db().commit()
+    return redirect(url_for(".submission", submission_id=submission.id))
+
+
+def _visible_submission(submission_id: int) -> Submission:
+    submission = db().get(Submission, submission_id)
+    if submission is None:
+        abort(404)
+    if submission.body_id not in book().bodies and "admin" not in book().global_roles:
+        nominated = db().scalars(select(Nomination).where(Nomination.submission_id == submission_id)).first()
+        if nominated is None:
+            abort(404)
+        visible_nomination(nominated.id)
+    return submission
+
+
+@bp.get("/submissions/<int:submission_id>")
+@login_required
+def submission(submission_id: int):
+    sub = _visible_submission(submission_id)
+    user = signed_in_user()
+    catalogue = laurel.state.catalogue
+    nominees = []
+    for n in service.nominations_of(db(), sub.id):
+        instance = service.instance_of(db(), n)
+        spec = laurel.state.engine.spec_of(db(), instance)
+        submit = next((c.option for c in choices(n, user) if c.option.trigger == "submit"), None)
+        nominees.append((n, service.nominee_name(db(), n), spec.states[instance.state], submit))
+    awards = {code for n, *_ in nominees for code in [n.award_code]}
+    kinds = sorted({k for code in catalogue.awards for k in catalogue.award(code).submission_documents})
+    people = db().scalars(select(Person).where(Person.body_id.in_(_descendants(sub.body_id))).order_by(Person.full_name)).all()
+    units = db().scalars(select(Body).where(Body.id.in_(_descendants(sub.body_id))).order_by(Body.name)).all()
+    documents = db().scalars(select(Attachment).where(Attachment.submission_id == sub.id)).all()
+    return render_template("nominations/submission.html", sub=sub, nominees=nominees, awards=catalogue.awards,
+                           used=awards, kinds=kinds, people=people, units=units, documents=documents,
+                           unit=db().get(Body, sub.body_id), period=db().get(Period, sub.period_id),
+                           officer=sub.body_id in {b.id for b in _officer_units()},
+                           vocabulary=laurel.state.engine.vocabulary, results=None)
+
+
+def _descendants(body_id: int) -> list[int]:
+    found, frontier = [body_id], [body_id]
+    while frontier:
+        frontier = list(db().scalars(select(Body.id).where(Body.parent_id.in_(frontier))))
+        found += frontier
+    return found
+
+
+def _require_officer(sub: Submission) -> None:
+    if sub.body_id not in {b.id for b in _officer_units()}:
+        abort(403)
+
+
+@bp.post("/submissions/<int:submission_id>/nominees")
+@login_required
+def add_nominee(submission_id: int):
+    sub = _visible_submission(submission_id)
+    _require_officer(sub)
+    subject = request.form.get("subject", "")
+    person_id = int(subject[2:]) if subject.startswith("p:") and subject[2:].isdigit() else None
+    body_id = int(subject[2:]) if subject.startswith("u:") and subject[2:].isdigit() else None
+    nomination = service.add_nomination(db(), laurel.state.engine, laurel.state.catalogue, signed_in_user(), sub,
+                                        award_code=request.form.get("award", ""), person_id=person_id,
+                                        nominee_body_id=body_id, achievements=request.form.get("achievements"),
+                                        now=utcnow())
+    db().commit()
+    flash(_("The nominee has been added."), "success")
+    return redirect(url_for(".show", nomination_id=nomination.id))
+
+
+@bp.post("/submissions/<int:submission_id>/documents")
+@login_required
+def upload_submission_document(submission_id: int):
+    sub = _visible_submission(submission_id)
+    _require_officer(sub)
+    try:
+        if not _uploads("doc:", set(laurel.state.engine.documents), signed_in_user(), submission_id=sub.id):
+            raise DocumentRefused("", DomainError("Hãy chọn một tệp", "Choose a file"))
+    except DocumentRefused as refused:
+        db().rollback()
+        flash(localized(refused.error), "error")
+    else:
+        db().commit()
+        flash(_("The document has been added to the submission."), "success")
+    return redirect(url_for(".submission", submission_id=submission_id) + "#documents")
+
+
+@bp.post("/submissions/<int:submission_id>/submit")
+@login_required
+def submit_all(submission_id: int):
+    sub = _visible_submission(submission_id)
+    _require_officer(sub)
+    chosen = {int(i) for i in request.form.getlist("nomination") if i.isdigit()}
+    items = [n for n in service.nominations_of(db(), sub.id) if not chosen or n.id in chosen]
+    results = service.bulk_act(db(), laurel.state.engine, signed_in_user(), items, "submit", now=utcnow())
+    db().commit()
+    names = {n.id: service.nominee_name(db(), n) for n in items}
+    return render_template("nominations/bulk_result.html", results=results, names=names,
+                           back=url_for(".submission", submission_id=submission_id))
