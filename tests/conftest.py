@@ -152,3 +152,53 @@ def desk(engine, domain, sessions, write_sessions, world):
     from desk import Desk
     return Desk(engine, domain.catalogue, domain.definitions.vocabulary.documents, write_sessions, world,
                 readers=sessions)
+
+
+# --- the browser app over the demo data ----------------------------------------------------------
+
+@pytest.fixture(scope="session")
+def seeded_db(tmp_path_factory):
+    """A SQLite file holding the demo organisation and season, built once per test run.
+
+    The web views' tests copy it (fast) so each starts from the same data; the domain itself
+    is tested on PostgreSQL as well by the other modules."""
+    import sqlite3
+    from web import create_app
+    folder = tmp_path_factory.mktemp("seeded")
+    path = folder / "demo.db"
+    app = create_app({"DATABASE_URL": f"sqlite:///{path}", "TESTING": True})
+    runner = app.test_cli_runner()
+    for command in (["db", "init"], ["workflow", "deploy"], ["demo", "seed"]):
+        result = runner.invoke(args=command)
+        assert result.exit_code == 0, result.output
+    app.extensions["laurel"].db.dispose()
+    with sqlite3.connect(path) as conn:
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    return path
+
+
+@pytest.fixture
+def web(seeded_db, tmp_path):
+    """The app over a fresh copy of the demo database (CSRF off: forms are posted directly)."""
+    from web import create_app
+    copy = tmp_path / "web.db"
+    shutil.copy(seeded_db, copy)
+    app = create_app({"DATABASE_URL": f"sqlite:///{copy}", "TESTING": True, "WTF_CSRF_ENABLED": False})
+    yield app
+    app.extensions["laurel"].db.dispose()
+
+
+DEMO_PASSWORD = "thidua2026"
+
+
+@pytest.fixture
+def client_as(web):
+    """``client_as("canbo.tccs")``: a test client signed in as that demo account."""
+    def sign_in(username: str, lang: str | None = None):
+        client = web.test_client()
+        response = client.post("/login", data={"username": username, "password": DEMO_PASSWORD})
+        assert response.status_code == 302, f"cannot sign in as {username}"
+        if lang:
+            client.post(f"/lang/{lang}", data={"next": "/"})
+        return client
+    return sign_in
