@@ -1,0 +1,144 @@
+"""Signing keys: where each signer's key comes from.
+
+By default (``embedded``) Laurel keeps a local test CA and issues each signer a certificate,
+stored under the keys folder with owner-only permissions; such signatures prove integrity only
+and are stamped as not legally binding. In production, ``signers.yaml`` in the keys folder maps
+a signer (by user name) to a PKCS#12 file or a PKCS#11 token:
+
+    chutich.tb:
+      pkcs12: /etc/laurel/keys/chutich.tb.p12
+      passphrase_env: LAUREL_P12_CHUTICH_TB      # the passphrase, from the environment
+    vanthu.tw:
+      pkcs11:
+        module: /usr/lib/x86_64-linux-gnu/libviettel-ca.so
+        token: VIETTEL-CA
+        key: signing-key
+        pin_env: LAUREL_PIN_VANTHU_TW
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives.serialization import pkcs12
+from cryptography.x509.oid import NameOID
+
+__all__ = ["KeySource", "Keys", "TEST_CA_NAME"]
+
+TEST_CA_NAME = "Laurel - CA thử nghiệm (không có giá trị pháp lý)"
+
+
+@dataclass(frozen=True)
+class KeySource:
+    """How to reach one signer's key."""
+
+    kind: str  # pkcs12 | pkcs11
+    path: Path | None = None
+    passphrase: bytes | None = None
+    module: str | None = None
+    token: str | None = None
+    key: str | None = None
+    pin: str | None = None
+    test: bool = False  # a certificate of the local test CA: not legally binding
+
+
+def _private(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as f:
+        f.write(data)
+
+
+class Keys:
+    """The keys folder: the test CA, the signers' test certificates, and ``signers.yaml``."""
+
+    def __init__(self, folder: Path):
+        self.folder = folder
+
+    @property
+    def ca_certificate_path(self) -> Path:
+        return self.folder / "test-ca.pem"
+
+    def trust_roots(self) -> list[x509.Certificate]:
+        """The certificates a signature must chain to: the test CA, plus ``trusted/*.pem``."""
+        roots = []
+        for path in [self.ca_certificate_path, *sorted((self.folder / "trusted").glob("*.pem"))]:
+            if path.exists():
+                roots.append(x509.load_pem_x509_certificate(path.read_bytes()))
+        return roots
+
+    def _configured(self) -> dict:
+        path = self.folder / "signers.yaml"
+        return (yaml.safe_load(path.read_text(encoding="utf-8")) or {}) if path.exists() else {}
+
+    def source_for(self, username: str, *, name: str, organisation: str) -> KeySource:
+        """The key of ``username``: as configured in signers.yaml, else a test certificate
+        (made on first use)."""
+        entry = self._configured().get(username)
+        if entry and "pkcs12" in entry:
+            passphrase = os.environ.get(entry.get("passphrase_env", ""), "")
+            return KeySource("pkcs12", path=Path(entry["pkcs12"]), passphrase=passphrase.encode() or None)
+        if entry and "pkcs11" in entry:
+            p11 = entry["pkcs11"]
+            return KeySource("pkcs11", module=p11["module"], token=p11.get("token"), key=p11.get("key"),
+                             pin=os.environ.get(p11.get("pin_env", ""), ""))
+        return self.test_signer(username, name=name, organisation=organisation)
+
+    def _ca(self) -> tuple[x509.Certificate, rsa.RSAPrivateKey]:
+        key_path = self.folder / "test-ca.key"
+        if self.ca_certificate_path.exists() and key_path.exists():
+            return (x509.load_pem_x509_certificate(self.ca_certificate_path.read_bytes()),
+                    serialization.load_pem_private_key(key_path.read_bytes(), password=None))
+        key = rsa.generate_private_key(public_exponent=65537, key_size=3072)
+        name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, TEST_CA_NAME),
+                          x509.NameAttribute(NameOID.ORGANIZATION_NAME, "Laurel")])
+        now = dt.datetime.now(dt.timezone.utc)
+        certificate = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+                       .serial_number(x509.random_serial_number()).not_valid_before(now - dt.timedelta(days=1))
+                       .not_valid_after(now + dt.timedelta(days=3650))
+                       .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+                       .add_extension(x509.KeyUsage(digital_signature=True, key_cert_sign=True, crl_sign=True,
+                                                    content_commitment=False, key_encipherment=False,
+                                                    data_encipherment=False, key_agreement=False,
+                                                    encipher_only=False, decipher_only=False), critical=True)
+                       .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
+                       .sign(key, hashes.SHA256()))
+        _private(key_path, key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                             serialization.NoEncryption()))
+        _private(self.ca_certificate_path, certificate.public_bytes(serialization.Encoding.PEM))
+        return certificate, key
+
+    def test_signer(self, username: str, *, name: str, organisation: str) -> KeySource:
+        path = self.folder / f"{username}.p12"
+        secret = self.folder / f"{username}.pass"
+        if path.exists() and secret.exists():
+            return KeySource("pkcs12", path=path, passphrase=secret.read_bytes(), test=True)
+        ca, ca_key = self._ca()
+        key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name),
+                             x509.NameAttribute(NameOID.ORGANIZATION_NAME, organisation)])
+        now = dt.datetime.now(dt.timezone.utc)
+        certificate = (x509.CertificateBuilder().subject_name(subject).issuer_name(ca.subject)
+                       .public_key(key.public_key()).serial_number(x509.random_serial_number())
+                       .not_valid_before(now - dt.timedelta(days=1)).not_valid_after(now + dt.timedelta(days=1825))
+                       .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+                       .add_extension(x509.KeyUsage(digital_signature=True, content_commitment=True,
+                                                    key_cert_sign=False, crl_sign=False, key_encipherment=False,
+                                                    data_encipherment=False, key_agreement=False,
+                                                    encipher_only=False, decipher_only=False), critical=True)
+                       .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()),
+                                      critical=False)
+                       .sign(ca_key, hashes.SHA256()))
+        passphrase = secrets.token_urlsafe(24).encode()
+        _private(path, pkcs12.serialize_key_and_certificates(
+            username.encode(), key, certificate, [ca], serialization.BestAvailableEncryption(passphrase)))
+        _private(secret, passphrase)
+        return KeySource("pkcs12", path=path, passphrase=passphrase, test=True)

@@ -1,0 +1,24 @@
+"""Vietnamese conventions of administrative documents (Decree 30/2020/NĐ-CP)."""
+
+from __future__ import annotations
+
+import unicodedata
+from datetime import date
+
+__all__ = ["place_and_date", "nfc", "upper"]
+
+
+def nfc(text: str) -> str:
+    return unicodedata.normalize("NFC", text)
+
+
+def upper(text: str) -> str:
+    """Upper case, in NFC (Python's upper keeps Vietnamese diacritics)."""
+    return nfc(text).upper()
+
+
+def place_and_date(place: str, day: date) -> str:
+    """'Thái Bình, ngày 05 tháng 01 năm 2026': days below 10 and the months January and
+    February take a leading zero, as the decree requires."""
+    month = f"{day.month:02d}" if day.month < 3 else str(day.month)
+    return nfc(f"{place}, ngày {day.day:02d} tháng {month} năm {day.year}")
