@@ -20,6 +20,7 @@ system-packages:
 db: $(STAMP)
 	$(BIN)/flask --app web db init
 	$(BIN)/flask --app web workflow deploy
+	$(BIN)/flask --app web keys init
 	$(BIN)/flask --app web demo seed
 
 run: db
@@ -30,6 +31,7 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.engine
+	$(BIN)/python -m bench.pdf
 
 clean:
 	rm -rf $(VENV) instance/*.db instance/*.db-* .pytest_cache .hypothesis

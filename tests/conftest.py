@@ -81,12 +81,26 @@ def definitions(domain):
     return domain.definitions
 
 
+@pytest.fixture(scope="session")
+def keys_folder(tmp_path_factory):
+    """One folder of test signing keys (the local test CA and a certificate per signer) per run."""
+    return tmp_path_factory.mktemp("keys")
+
+
+@pytest.fixture(scope="session")
+def publisher(domain, keys_folder):
+    """The decision publisher of the tests: real rendering and signing, test keys."""
+    from workflow.documents.keys import Keys
+    from workflow.documents.publisher import Publisher
+    return Publisher.of(domain, Keys(keys_folder), "http://laurel.test")
+
+
 @pytest.fixture
-def engine(domain, sessions):
+def engine(domain, sessions, publisher):
     """The engine over the real definitions and 'sample', deployed into the test's database."""
     with sessions.begin() as session:
         deploy(session, domain.definitions.workflows.values(), utcnow())
-    return domain.build_engine()
+    return domain.build_engine(publisher=publisher)
 
 
 @pytest.fixture
@@ -99,9 +113,10 @@ def definitions_dir(tmp_path):
 
 
 @pytest.fixture
-def app(database_url, definitions_dir):
+def app(database_url, definitions_dir, keys_folder):
     from web import create_app
-    app = create_app({"DATABASE_URL": database_url, "DEFINITIONS": str(definitions_dir), "TESTING": True})
+    app = create_app({"DATABASE_URL": database_url, "DEFINITIONS": str(definitions_dir), "TESTING": True,
+                      "KEYS": str(keys_folder)})
     yield app
     app.extensions["laurel"].db.dispose()
 
@@ -157,7 +172,7 @@ def desk(engine, domain, sessions, write_sessions, world):
 # --- the browser app over the demo data ----------------------------------------------------------
 
 @pytest.fixture(scope="session")
-def seeded_db(tmp_path_factory):
+def seeded_db(tmp_path_factory, keys_folder):
     """A SQLite file holding the demo organisation and season, built once per test run.
 
     The web views' tests copy it (fast) so each starts from the same data; the domain itself
@@ -166,7 +181,7 @@ def seeded_db(tmp_path_factory):
     from web import create_app
     folder = tmp_path_factory.mktemp("seeded")
     path = folder / "demo.db"
-    app = create_app({"DATABASE_URL": f"sqlite:///{path}", "TESTING": True})
+    app = create_app({"DATABASE_URL": f"sqlite:///{path}", "TESTING": True, "KEYS": str(keys_folder)})
     runner = app.test_cli_runner()
     for command in (["db", "init"], ["workflow", "deploy"], ["demo", "seed"]):
         result = runner.invoke(args=command)
@@ -178,12 +193,13 @@ def seeded_db(tmp_path_factory):
 
 
 @pytest.fixture
-def web(seeded_db, tmp_path):
+def web(seeded_db, tmp_path, keys_folder):
     """The app over a fresh copy of the demo database (CSRF off: forms are posted directly)."""
     from web import create_app
     copy = tmp_path / "web.db"
     shutil.copy(seeded_db, copy)
-    app = create_app({"DATABASE_URL": f"sqlite:///{copy}", "TESTING": True, "WTF_CSRF_ENABLED": False})
+    app = create_app({"DATABASE_URL": f"sqlite:///{copy}", "TESTING": True, "WTF_CSRF_ENABLED": False,
+                      "KEYS": str(keys_folder)})
     yield app
     app.extensions["laurel"].db.dispose()
 

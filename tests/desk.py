@@ -5,9 +5,12 @@ from __future__ import annotations
 from datetime import datetime
 
 from world import NOW, PDF
+
+REPORT = {"appraisal_report": "sha256:" + "a" * 64}
+from workflow.domain import ballots, decisions
 from workflow.domain import nominations as nom
 from workflow.domain.dossier import attach
-from workflow.domain.models import Nomination, Period, Submission, User
+from workflow.domain.models import Council, Decision, Nomination, Period, Submission, User
 from workflow.models import WorkflowInstance
 
 
@@ -66,3 +69,43 @@ class Desk:
     def reasons(self, nomination_id: int, who: str, trigger: str, now: datetime = NOW) -> list[str]:
         option = self.options(nomination_id, who, now)[trigger]
         return [r.en for r in option.reasons]
+
+    def voted_through(self, people: list[str], *, award: str = "LDTT") -> list[int]:
+        """Nominations of the grassroots department's people, approved by the province's council."""
+        w = self.world
+        sub = self.submission("D1", [award], "officer_d1")
+        ids = [self.nominate(sub, award, "officer_d1", person=p) for p in people]
+        for n in ids:
+            self.fire(n, "officer_d1", "submit")
+            self.fire(n, "head_d1", "approve_unit")
+            self.fire(n, "sec_p", "accept", attachments=REPORT)
+        with self.sessions.begin() as s:
+            sitting = ballots.open_session(s, self.engine, self.user(s, "sec_p"), s.get(Council, w["PC"]),
+                                           period_id=w["2026"], title="Phiên họp", held_on=NOW.date(),
+                                           nominations=[s.get(Nomination, n) for n in ids])
+            ballots.record_attendance(s, self.user(s, "sec_p"), sitting, [w[m] for m in ("head_p", "m1", "m2", "m3")])
+            for member in ("head_p", "m1", "m2", "m3"):
+                ballots.cast_ballot(s, self.catalogue, self.user(s, member), sitting, {n: "agree" for n in ids})
+            ballots.close_session(s, self.catalogue, self.user(s, "sec_p"), sitting, now=NOW)
+        for n in ids:
+            self.fire(n, "sec_p", "record_vote")
+        return ids
+
+    def decide(self, nominations: list[int], *, steps=("submit_for_signature", "sign", "issue"),
+               title: str = "Quyết định công nhận danh hiệu Lao động tiên tiến năm 2026", now: datetime = NOW) -> int:
+        """A decision of the province's council granting ``nominations``, taken through ``steps``
+        (drafted by the standing office, signed by the chair, issued by the clerk)."""
+        with self.sessions.begin() as s:
+            decision = decisions.draft_decision(s, self.engine, self.user(s, "sec_p"), s.get(Council, self.world["PC"]),
+                                                period_id=self.world["2026"], title=title, now=now,
+                                                nominations=[s.get(Nomination, n) for n in nominations])
+            decision_id = decision.id
+        for trigger in steps:
+            self.act_on_decision(decision_id, trigger, now=now)
+        return decision_id
+
+    def act_on_decision(self, decision_id: int, trigger: str, *, now: datetime = NOW, **kwargs) -> None:
+        who = {"submit_for_signature": "sec_p", "sign": "head_p", "issue": "clerk_p", "cancel": "sec_p"}[trigger]
+        with self.sessions.begin() as s:
+            decisions.act_on_decision(s, self.engine, self.user(s, who), s.get(Decision, decision_id), trigger,
+                                      now=now, **kwargs)

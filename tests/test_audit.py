@@ -32,7 +32,7 @@ def trail(engine, sessions):
 def tamper(db, *statements: str) -> None:
     """What someone with the database owner's rights could do: drop the guard triggers, edit rows."""
     drops = {"sqlite": ["DROP TRIGGER audit_event_no_update", "DROP TRIGGER audit_event_no_delete"],
-             "postgresql": ["DROP TRIGGER audit_event_append_only ON audit_event"]}[db.dialect.name]
+             "postgresql": ["DROP TRIGGER audit_event_protected ON audit_event"]}[db.dialect.name]
     with db.begin() as conn:
         for statement in drops + list(statements):
             conn.execute(text(statement))
@@ -166,7 +166,7 @@ def test_instances_cannot_be_deleted(trail, db):
 
 def test_a_deleted_instance_is_named(trail, db, sessions):
     statements = {"sqlite": ["PRAGMA foreign_keys = OFF", "DROP TRIGGER workflow_instance_no_delete"],
-                  "postgresql": ["DROP TRIGGER workflow_instance_kept ON workflow_instance",
+                  "postgresql": ["DROP TRIGGER workflow_instance_protected ON workflow_instance",
                                  "ALTER TABLE audit_event DROP CONSTRAINT audit_event_instance_id_fkey"]}
     with db.connect() as conn:  # straight to the driver: PRAGMA foreign_keys works outside a transaction only
         driver = conn.connection.driver_connection

@@ -157,3 +157,47 @@ def test_without_quorum_nothing_passes(desk, domain, sitting):
         tallies = ballots.close_session(s, domain.catalogue, desk.user(s, "sec_p"), s.get(CouncilSession, session_id),
                                         now=later(0))
     assert not any(t.passed for t in tallies)
+
+
+def test_an_item_is_on_one_open_agenda_at_a_time(desk, domain, engine, sitting):
+    session_id, items = sitting
+    with desk.readers() as s:
+        assert ballots.agenda_candidates(engine, s, desk.world["PC"]) == []  # all on the open session's agenda
+        assert [n.id for n in ballots.agenda(s, s.get(CouncilSession, session_id))] == items
+    with desk.sessions.begin() as s, pytest.raises(DomainError, match="still voting"):
+        ballots.open_session(s, engine, desk.user(s, "sec_p"), s.get(Council, desk.world["PC"]),
+                             period_id=desk.world["2026"], title="Phiên họp thứ hai", held_on=NOW.date(),
+                             nominations=[s.get(Nomination, items[0])])
+    with desk.sessions.begin() as s:
+        ballots.close_session(s, domain.catalogue, desk.user(s, "sec_p"), s.get(CouncilSession, session_id),
+                              now=later(0))
+    with desk.readers() as s:  # closed, results not yet recorded: they may be heard again
+        assert [n.id for n in ballots.agenda_candidates(engine, s, desk.world["PC"])] == items
+
+
+def test_the_quorum_counted_while_open_and_frozen_when_closed(desk, domain, sitting):
+    session_id, items = sitting
+    with desk.readers() as s:
+        q = ballots.quorum(s, domain.catalogue, s.get(CouncilSession, session_id))
+    assert (q.members, q.present, q.required, q.met) == (5, 4, 4, True)  # 2/3 of 5, rounded up
+    with desk.sessions.begin() as s:
+        ballots.record_attendance(s, desk.user(s, "sec_p"), s.get(CouncilSession, session_id), [desk.world["m1"]])
+        assert ballots.quorum(s, domain.catalogue, s.get(CouncilSession, session_id)).met is False
+        ballots.close_session(s, domain.catalogue, desk.user(s, "sec_p"), s.get(CouncilSession, session_id),
+                              now=later(0))
+    with desk.readers() as s:
+        closed = s.get(CouncilSession, session_id)
+        q = ballots.quorum(s, domain.catalogue, closed)
+    assert (q.members, q.present, q.required, q.met) == (5, 1, 4, False)
+    assert (closed.members_total, closed.members_present, closed.quorum_met) == (5, 1, False)
+
+
+def test_a_member_who_voted_in_person_stays_present(desk, domain, sitting):
+    session_id, items = sitting
+    cast(desk, domain, session_id, "m1", {n: "agree" for n in items})
+    cast(desk, domain, session_id, "m4", {n: "agree" for n in items}, recorded_by="sec_p")  # written: not present
+    with desk.sessions.begin() as s, pytest.raises(DomainError, match="stays present"):
+        ballots.record_attendance(s, desk.user(s, "sec_p"), s.get(CouncilSession, session_id), [desk.world["m2"]])
+    with desk.sessions.begin() as s:
+        ballots.record_attendance(s, desk.user(s, "sec_p"), s.get(CouncilSession, session_id),
+                                  [desk.world["m1"], desk.world["m2"]])

@@ -165,3 +165,33 @@ def test_one_failing_instance_does_not_stall_the_others(engine, sessions, write_
     monkeypatch.setattr(deadlines, "_handle", flaky)
     outcomes = {h.instance_id: h.outcome for h in tick(write_sessions, engine, later(30))}
     assert outcomes == {ids[0]: "error", ids[1]: "reminded", ids[2]: "reminded"}
+
+
+# --- the working-day clock shown to the standing office -------------------------------------------
+
+def test_working_days_between_is_the_inverse_of_adding_them(calendar):
+    start = date(2026, 11, 27)  # a Friday
+    for n in range(0, 30):
+        assert calendar.working_days_between(start, calendar.add_working_days(start, n)) == n
+    assert calendar.working_days_between(date(2026, 11, 27), date(2026, 11, 29)) == 0   # the weekend
+    assert calendar.working_days_between(date(2026, 11, 27), date(2026, 11, 30)) == 1
+    assert calendar.working_days_between(date(2026, 2, 12), date(2026, 2, 23)) == 2     # across Tết
+    assert calendar.working_days_between(date(2026, 12, 1), date(2026, 11, 27)) == -2  # 30 Nov, 1 Dec
+    assert calendar.working_days_between(date(2026, 12, 1), date(2026, 12, 1)) == 0
+
+
+def test_the_last_day_of_a_deadline(calendar):
+    assert calendar.last_day(vn(2026, 12, 1, 0)) == date(2026, 11, 30)   # at local midnight: the day before
+    assert calendar.last_day(vn(2026, 12, 1, 9)) == date(2026, 12, 1)
+
+
+def test_working_days_left_before_and_after_the_deadline(calendar):
+    due = calendar.due(vn(2026, 11, 27, 10), Deadline(working_days=3))  # Mon, Tue, Wed: the end of 2 December
+    assert due == vn(2026, 12, 3, 0)
+    assert calendar.working_days_left(due, vn(2026, 11, 27, 16)) == 3
+    assert calendar.working_days_left(due, vn(2026, 11, 28, 23, 30)) == 3   # a Saturday evening
+    assert calendar.working_days_left(due, vn(2026, 12, 2, 8)) == 0         # due today
+    assert calendar.working_days_left(due, vn(2026, 12, 3, 8)) == -1        # a day overdue
+    assert calendar.working_days_left(due, vn(2026, 12, 7, 8)) == -3        # Fri, (weekend), Mon
+    # a UTC moment late on the 1st is already the 2nd in Hà Nội
+    assert calendar.working_days_left(due, datetime(2026, 12, 1, 20, tzinfo=timezone.utc)) == 0

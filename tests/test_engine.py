@@ -394,3 +394,87 @@ def test_control_characters_are_refused(vote_engine, engine, sessions, field):
                              inputs={"reason": "fraud", "votes": bad if field == "input" else "1"})
     codes = [r.code for r in blocked.value.reasons]
     assert ("comment_invalid" if field == "comment" else "input_invalid") in codes
+
+
+# --- observers: told of every event, in the caller's transaction ----------------------------------
+
+OBSERVED = POSTED.replace("deadline: {duration: posting, on_expiry: remind}", "deadline: {days: 1, on_expiry: remind}")
+
+
+def _observed(definitions_dir, sessions, observer):
+    registry = registry_with()
+    if observer is not None:
+        registry.observer(observer)
+    path = write_workflow(definitions_dir, "posted", OBSERVED)
+    loaded = load_definitions(registry, definitions_dir, [path])  # just this workflow
+    assert loaded.ok, loaded.problems
+    with sessions.begin() as session:
+        deploy(session, loaded.workflows.values(), utcnow())
+    return registry, Engine(registry, loaded)
+
+
+def test_observers_see_start_transition_reminder_and_migration(definitions_dir, sessions, write_sessions):
+    from workflow.deadlines import tick
+    from workflow.migrate import migrate, plan_migration
+    seen = []
+
+    def watch(ctx, record):
+        assert ctx.session.in_transaction() and ctx.instance.version == record.seq  # written, not yet committed
+        seen.append((record.kind, record.from_state, record.to_state, ctx.actor.id))
+
+    registry, engine = _observed(definitions_dir, sessions, watch)
+    with sessions.begin() as session:
+        finished = engine.start(session, "posted", OFFICER, subject_kind="individual")
+        waiting = engine.start(session, "posted", OFFICER, subject_kind="individual")
+        engine.fire(session, finished, "finish", SECRETARIAT)
+    assert [h.outcome for h in tick(write_sessions, engine, utcnow() + timedelta(days=3))] == ["reminded"]
+    path = write_workflow(definitions_dir, "posted", OBSERVED.replace("version: 1", "version: 2"))
+    newer = load_definitions(registry, definitions_dir, [path])
+    admin = Actor("admin-1", frozenset({"admin"}))
+    with sessions.begin() as session:
+        deploy(session, newer.workflows.values(), utcnow())
+        migrate(session, engine, plan_migration(session, engine, "posted", 2, {}), admin, utcnow())
+    assert seen == [("start", None, "posted", OFFICER.id), ("start", None, "posted", OFFICER.id),
+                    ("transition", "posted", "done", SECRETARIAT.id), ("reminder", "posted", "posted", "system"),
+                    ("migration", "done", "done", "admin-1"), ("migration", "posted", "posted", "admin-1")]
+    with sessions() as session:
+        assert session.get(WorkflowInstance, waiting.id).workflow_version == 2
+
+
+def test_an_observer_that_fails_undoes_the_change(definitions_dir, sessions):
+    def refuse(ctx, record):
+        if record.kind == "transition":
+            raise RuntimeError("the observer failed")
+
+    _registry, engine = _observed(definitions_dir, sessions, refuse)
+    with sessions.begin() as session:
+        instance = engine.start(session, "posted", OFFICER, subject_kind="individual")
+    with pytest.raises(RuntimeError), sessions.begin() as session:
+        engine.fire(session, session.get(WorkflowInstance, instance.id), "finish", SECRETARIAT)
+    with sessions() as session:
+        assert session.get(WorkflowInstance, instance.id).state == "posted"
+        assert session.scalar(select(func.count()).select_from(AuditEvent)) == 1
+
+
+def test_without_observers_the_engine_does_no_extra_work(definitions_dir, sessions, monkeypatch):
+    def never(*_args):
+        raise AssertionError("observe() called with no observer registered")
+
+    registry, engine = _observed(definitions_dir, sessions, None)
+    assert registry.observers == ()
+    monkeypatch.setattr(Engine, "observe", never)
+    with sessions.begin() as session:
+        instance = engine.start(session, "posted", OFFICER, subject_kind="individual")
+        engine.fire(session, instance, "finish", SECRETARIAT)
+
+
+def test_an_observer_is_registered_once():
+    registry = registry_with()
+
+    @registry.observer
+    def watch(ctx, record):
+        pass
+
+    assert registry.observers == (watch,)
+    with pytest.raises(ValueError, match="twice"):
+        registry.observer(watch)

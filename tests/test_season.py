@@ -154,3 +154,74 @@ def test_a_whole_season(desk, domain, engine):
         assert history.search(s, period_code="2026", body_id=w["D1"]) == []
         assert len(history.search(s, period_code="2026", body_id=w["D1"], include_revoked=True)) == 5
         assert list(verify(s)) == []
+
+
+def _voted_through(desk, domain, engine, people: list[str]) -> list[int]:
+    """Advanced Workers of the grassroots department, approved by the province's council."""
+    w = desk.world
+    sub = desk.submission("D1", ["LDTT"], "officer_d1")
+    ids = [desk.nominate(sub, "LDTT", "officer_d1", person=p) for p in people]
+    for n in ids:
+        desk.fire(n, "officer_d1", "submit")
+        desk.fire(n, "head_d1", "approve_unit")
+        desk.fire(n, "sec_p", "accept", attachments=REPORT)
+    with desk.sessions.begin() as s:
+        sitting = ballots.open_session(s, engine, desk.user(s, "sec_p"), s.get(Council, w["PC"]), period_id=w["2026"],
+                                       title="Phiên họp", held_on=NOW.date(), nominations=[s.get(Nomination, n) for n in ids])
+        ballots.record_attendance(s, desk.user(s, "sec_p"), sitting, [w[m] for m in ("head_p", "m1", "m2", "m3")])
+        for member in ("head_p", "m1", "m2", "m3"):
+            ballots.cast_ballot(s, domain.catalogue, desk.user(s, member), sitting, {n: "agree" for n in ids})
+        ballots.close_session(s, domain.catalogue, desk.user(s, "sec_p"), sitting, now=NOW)
+    for n in ids:
+        desk.fire(n, "sec_p", "record_vote")
+    return ids
+
+
+def test_what_a_decision_may_grant_or_revoke_and_who_sees_it(desk, domain, engine):
+    from workflow.domain.models import User
+    w = desk.world
+    first, second = _voted_through(desk, domain, engine, ["d1_1", "d1_2"])
+
+    def ids(found):
+        return [x.id for x in found]
+
+    def sees(who, decision_id):
+        with desk.readers() as s:
+            return decisions.can_view_decision(s, s.get(User, w[who]), s.get(Decision, decision_id), NOW.date())
+
+    with desk.readers() as s:
+        assert ids(decisions.awardable(engine, s, w["PC"])) == [first, second]
+        assert decisions.revocable(engine, s, w["PC"]) == []
+    with desk.sessions.begin() as s:
+        decision_id = decisions.draft_decision(s, engine, desk.user(s, "sec_p"), s.get(Council, w["PC"]),
+                                               period_id=w["2026"], title="Quyết định", now=NOW,
+                                               nominations=[s.get(Nomination, first)]).id
+    with desk.readers() as s:
+        assert ids(decisions.awardable(engine, s, w["PC"])) == [second]  # the other is in a live decision
+    # a draft: the council's people only; once issued, also the unit whose nomination it grants
+    assert (sees("sec_p", decision_id), sees("m1", decision_id), sees("admin", decision_id)) == (True, True, True)
+    assert not sees("officer_d1", decision_id) and not sees("sec_c", decision_id)
+    for who, trigger in (("sec_p", "submit_for_signature"), ("head_p", "sign"), ("clerk_p", "issue")):
+        with desk.sessions.begin() as s:
+            decisions.act_on_decision(s, engine, desk.user(s, who), s.get(Decision, decision_id), trigger, now=NOW)
+    assert sees("officer_d1", decision_id) and sees("head_d1", decision_id)
+    assert not sees("officer_d2", decision_id) and not sees("sec_c", decision_id)
+    with desk.readers() as s:
+        assert ids(decisions.revocable(engine, s, w["PC"])) == [decision_id]
+        from workflow.domain.organisation import RoleBook
+        listed = s.scalars(decisions.visible_decisions(s, RoleBook(s, w["officer_d1"], NOW.date()))).all()
+        assert ids(listed) == [decision_id]
+    # a revocation in progress: the decision is not offered for another; cancelled, it is again
+    with desk.sessions.begin() as s:
+        revocation_id = decisions.draft_revocation(s, engine, desk.user(s, "sec_p"), s.get(Decision, decision_id),
+                                                   title="Quyết định thu hồi", now=NOW).id
+    with desk.readers() as s:
+        assert decisions.revocable(engine, s, w["PC"]) == []
+        assert ids(decisions.revocations(engine, s, s.get(Decision, decision_id))) == [revocation_id]
+    assert sees("sec_p", revocation_id) and not sees("officer_d1", revocation_id)  # not issued yet
+    with desk.sessions.begin() as s:
+        decisions.act_on_decision(s, engine, desk.user(s, "sec_p"), s.get(Decision, revocation_id), "cancel",
+                                  comment="Soạn lại", now=NOW)
+    with desk.readers() as s:
+        assert decisions.revocations(engine, s, s.get(Decision, decision_id)) == []
+        assert ids(decisions.revocable(engine, s, w["PC"])) == [decision_id]

@@ -72,37 +72,38 @@ def create_db_engine(url: str = DEFAULT_URL, **kwargs) -> Engine:
     return create_engine(url, pool_pre_ping=True, **kwargs)
 
 
-_APPEND_ONLY = {
-    "sqlite": [
-        """CREATE TRIGGER IF NOT EXISTS audit_event_no_update BEFORE UPDATE ON audit_event
-           BEGIN SELECT RAISE(ABORT, 'audit events are append-only'); END""",
-        """CREATE TRIGGER IF NOT EXISTS audit_event_no_delete BEFORE DELETE ON audit_event
-           BEGIN SELECT RAISE(ABORT, 'audit events are append-only'); END""",
-        """CREATE TRIGGER IF NOT EXISTS workflow_instance_no_delete BEFORE DELETE ON workflow_instance
-           BEGIN SELECT RAISE(ABORT, 'workflow instances are never deleted'); END""",
-    ],
-    "postgresql": [
-        """CREATE OR REPLACE FUNCTION audit_event_append_only() RETURNS trigger AS $$
-           BEGIN RAISE EXCEPTION 'audit events are append-only'; END $$ LANGUAGE plpgsql""",
-        "DROP TRIGGER IF EXISTS audit_event_append_only ON audit_event",
-        """CREATE TRIGGER audit_event_append_only BEFORE UPDATE OR DELETE ON audit_event
-           FOR EACH ROW EXECUTE FUNCTION audit_event_append_only()""",
-        """CREATE OR REPLACE FUNCTION workflow_instance_kept() RETURNS trigger AS $$
-           BEGIN RAISE EXCEPTION 'workflow instances are never deleted'; END $$ LANGUAGE plpgsql""",
-        "DROP TRIGGER IF EXISTS workflow_instance_kept ON workflow_instance",
-        """CREATE TRIGGER workflow_instance_kept BEFORE DELETE ON workflow_instance
-           FOR EACH ROW EXECUTE FUNCTION workflow_instance_kept()""",
-    ],
+# Rows the database itself keeps from being changed: table → (refused operations, message).
+PROTECTED = {
+    "audit_event": (("UPDATE", "DELETE"), "audit events are append-only"),
+    "workflow_instance": (("DELETE",), "workflow instances are never deleted"),
+    "decision_document": (("UPDATE", "DELETE"), "issued documents never change"),
 }
+
+
+def _protection(dialect: str) -> list[str]:
+    """The statements creating the triggers of ``PROTECTED`` (idempotent)."""
+    statements = []
+    for table, (operations, message) in PROTECTED.items():
+        if dialect == "sqlite":
+            statements += [f"""CREATE TRIGGER IF NOT EXISTS {table}_no_{op.lower()} BEFORE {op} ON {table}
+                               BEGIN SELECT RAISE(ABORT, '{message}'); END""" for op in operations]
+        elif dialect == "postgresql":
+            statements += [
+                f"""CREATE OR REPLACE FUNCTION {table}_protected() RETURNS trigger AS $$
+                    BEGIN RAISE EXCEPTION '{message}'; END $$ LANGUAGE plpgsql""",
+                f"DROP TRIGGER IF EXISTS {table}_protected ON {table}",
+                f"""CREATE TRIGGER {table}_protected BEFORE {' OR '.join(operations)} ON {table}
+                    FOR EACH ROW EXECUTE FUNCTION {table}_protected()"""]
+    return statements
 
 
 def create_schema(engine: Engine) -> None:
     """Creates missing tables (engine and domain) and the triggers that keep the audit trail
-    append-only and instances undeletable (idempotent)."""
+    append-only, instances undeletable and issued documents unchanged (idempotent)."""
     from .domain import models as domain_models  # noqa: F401 - registers the domain's tables
     SQLModel.metadata.create_all(engine)
     with engine.begin() as conn:
-        for statement in _APPEND_ONLY.get(engine.dialect.name, []):
+        for statement in _protection(engine.dialect.name):
             conn.execute(text(statement))
 
 

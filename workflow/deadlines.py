@@ -61,9 +61,11 @@ def _handle(session: Session, engine: Engine, instance_id: int, now: datetime) -
     if isinstance(deadline.on_expiry, ExpiryFire):
         event = engine.fire(session, instance, deadline.on_expiry.fire, SYSTEM, now=now)
         return Handled(instance_id, "fired", f"{deadline.on_expiry.fire}: {event.from_state} → {event.to_state}")
-    append_event(session, instance, expected_version=instance.version, kind="reminder", trigger=None,
-                 to_state=instance.state, actor=SYSTEM, now=now,
-                 inputs={"due": instance.deadline_at.isoformat()}, changes={"deadline_handled": True})
+    record = append_event(session, instance, expected_version=instance.version, kind="reminder", trigger=None,
+                          to_state=instance.state, actor=SYSTEM, now=now,
+                          inputs={"due": instance.deadline_at.isoformat()}, changes={"deadline_handled": True})
+    if engine.registry.observers:
+        engine.observe(engine.context(session, instance, SYSTEM, spec, now), record)
     return Handled(instance_id, "reminded", f"in '{instance.state}' since {instance.state_entered_at:%Y-%m-%d}")
 
 

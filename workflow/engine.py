@@ -2,7 +2,8 @@
 
 ``available`` and ``fire`` apply the same checks (roles, separation of duties, guards) from
 the same definition; ``fire`` additionally checks what the actor supplied, then writes the
-new state (compare-and-swap on the version) and one audit event in the caller's transaction.
+new state (compare-and-swap on the version) and one audit event in the caller's transaction,
+and tells the registry's observers (if any) of the event, after its hooks.
 Services take a session; the caller commits — or rolls back on any exception.
 """
 
@@ -203,6 +204,8 @@ class Engine:
             changes={"deadline_at": self.due(ctx, spec.initial, now), "deadline_handled": False})
         for name in spec.states[spec.initial].on_enter:
             self.registry.get_hook(name)(ctx)
+        if self.registry.observers:
+            self.observe(ctx, ctx.event)
         return instance
 
     def available(self, session: Session, instance: WorkflowInstance, actor: Actor,
@@ -258,9 +261,17 @@ class Engine:
             done = run_trigger(machine, token, trigger, action)
         if not done or action.record is None:
             raise Blocked(tuple(action.reasons or action.other_routes))
+        if self.registry.observers:  # after the transition's hooks: observers see the whole change
+            self.observe(ctx, action.record)
         return action.record
 
     # --- writing --------------------------------------------------------------------------
+
+    def observe(self, ctx: Context, record: EventRecord) -> None:
+        """Tells the registry's observers of ``record``, an event just written in ``ctx.session``'s
+        transaction (callers skip the call when there are no observers)."""
+        for observer in self.registry.observers:
+            observer(ctx, record)
 
     def due(self, ctx: Context, state: str, started_at: datetime) -> datetime | None:
         """When the deadline of ``state`` (under ``ctx.spec``) started at ``started_at`` expires."""

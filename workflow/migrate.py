@@ -2,7 +2,8 @@
 
 Every instance must have a target state: the ``--map OLD=NEW`` pairs, or the same state
 name when the new version still has it. If any instance has none, nothing moves and the
-refused instances are listed. Each moved instance gets a ``migration`` audit event.
+refused instances are listed. Each moved instance gets a ``migration`` audit event (and the
+registry's observers are told of it).
 """
 
 from __future__ import annotations
@@ -87,8 +88,10 @@ def migrate(session: Session, engine: Engine, plan: MigrationPlan, actor: Actor,
         # a deadline already acted on stays acted on if moving does not change it
         handled = instance.deadline_handled and move.to_state == move.from_state and due == instance.deadline_at
         # expected_version: the version planned from; a change since then is a Conflict
-        append_event(session, instance, expected_version=move.seen_version, kind="migration", trigger=None,
-                     to_state=move.to_state, actor=actor, now=now, workflow_version=to_version,
-                     inputs={"from_version": move.from_version},
-                     changes={"workflow_version": to_version, "workflow_hash": row.hash,
-                              "deadline_at": due, "deadline_handled": handled})
+        record = append_event(session, instance, expected_version=move.seen_version, kind="migration",
+                              trigger=None, to_state=move.to_state, actor=actor, now=now,
+                              workflow_version=to_version, inputs={"from_version": move.from_version},
+                              changes={"workflow_version": to_version, "workflow_hash": row.hash,
+                                       "deadline_at": due, "deadline_handled": handled})
+        if engine.registry.observers:
+            engine.observe(ctx, record)

@@ -4,7 +4,9 @@ Definitions refer to them by name; the names are resolved when a definition is l
 typo fails validation, not a user's click. A guard returns ``True``/``None`` (passes),
 ``False`` (blocked, with the guard's own label as the reason), or one or more ``Reason``
 objects saying exactly what is missing. A hook returns nothing. A duration returns the
-``Deadline`` (days or working days) of a state for one item, or None for no deadline.
+``Deadline`` (days or working days) of a state for one item, or None for no deadline. An
+observer is told of every audit event the engine writes (start, transition, reminder,
+migration), in the same transaction; the domain uses one to notify people.
 """
 
 from __future__ import annotations
@@ -18,12 +20,14 @@ from .reasons import Reason, engine_reason
 if TYPE_CHECKING:
     from .context import Context
     from .schema import Deadline
+    from .store import EventRecord
 
-__all__ = ["Registry", "Guard", "GuardFunc", "HookFunc", "DurationFunc"]
+__all__ = ["Registry", "Guard", "GuardFunc", "HookFunc", "DurationFunc", "ObserverFunc"]
 
 GuardFunc = Callable[["Context"], "bool | None | Reason | Iterable[Reason]"]
 HookFunc = Callable[["Context"], Any]
 DurationFunc = Callable[["Context"], "Deadline | None"]
+ObserverFunc = Callable[["Context", "EventRecord"], Any]
 
 
 @dataclass(frozen=True)
@@ -57,6 +61,7 @@ class Registry:
         self._guards: dict[str, Guard] = {}
         self._hooks: dict[str, HookFunc] = {}
         self._durations: dict[str, DurationFunc] = {}
+        self._observers: tuple[ObserverFunc, ...] = ()
 
     def guard(self, name: str, *, vi: str, en: str) -> Callable[[GuardFunc], GuardFunc]:
         """Decorator registering a guard under ``name`` with its vi/en label."""
@@ -79,6 +84,15 @@ class Registry:
             return func
         return register
 
+    def observer(self, func: ObserverFunc) -> ObserverFunc:
+        """Registers ``func(ctx, record)``, called after every audit event the engine writes
+        (start, transition, reminder, migration) in the same transaction; ``ctx.actor`` is who
+        acted. Usable as a decorator; an observer that raises undoes the whole change."""
+        if func in self._observers:
+            raise ValueError(f"observer {getattr(func, '__name__', func)!r} is registered twice")
+        self._observers += (func,)
+        return func
+
     @staticmethod
     def _add(table: dict, name: str, value: Any) -> None:
         if name in table:
@@ -93,6 +107,11 @@ class Registry:
 
     def get_duration(self, name: str) -> DurationFunc:
         return self._durations[name]
+
+    @property
+    def observers(self) -> tuple[ObserverFunc, ...]:
+        """The observers, in the order they were registered (empty: the engine does nothing more)."""
+        return self._observers
 
     @property
     def guard_names(self) -> frozenset[str]:

@@ -55,6 +55,29 @@ class WorkingCalendar:
                 remaining -= 1
         return day
 
+    def working_days_between(self, start: date, end: date) -> int:
+        """The working days after ``start`` up to and including ``end`` — the inverse of
+        ``add_working_days`` — or, when ``end`` comes first, minus those after ``end`` up to
+        and including ``start``."""
+        if end < start:
+            return -self.working_days_between(end, start)
+        count, day = 0, start
+        while day < end:
+            day += timedelta(days=1)
+            count += self.is_working_day(day)
+        return count
+
+    def last_day(self, deadline: datetime) -> date:
+        """The last local day a deadline leaves: the day before, when it falls at local midnight."""
+        local = deadline.astimezone(self.zone)
+        return local.date() - timedelta(days=1) if local.time() == time(0) else local.date()
+
+    def working_days_left(self, deadline: datetime, now: datetime) -> int:
+        """Working days after today (local) up to the deadline's last day: 0 when that day is
+        today; negative when it has passed (the working days since, which may be 0 too:
+        whether a deadline has passed is ``deadline <= now``)."""
+        return self.working_days_between(now.astimezone(self.zone).date(), self.last_day(deadline))
+
     def due(self, started_at: datetime, deadline: Deadline) -> datetime:
         """When a deadline started at ``started_at`` expires (in UTC)."""
         if deadline.days is not None:

@@ -17,6 +17,7 @@ import random
 import secrets
 from collections import Counter
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from datetime import date, datetime
 
 from sqlalchemy import delete, func, insert, select
@@ -32,11 +33,14 @@ from .models import (AgendaItem, Attendance, BallotCast, Council, CouncilSession
                      RoleAssignment, SecretVote, Tally, User)
 from .organisation import roles_for
 
-__all__ = ["CHOICES", "council_members", "open_session", "record_attendance", "cast_ballot", "close_session",
-           "tallies", "recused", "awaiting_vote", "ballot_items"]
+__all__ = ["CHOICES", "ORGANISER", "CLOSERS", "council_members", "open_session", "record_attendance", "cast_ballot",
+           "close_session", "tallies", "recused", "awaiting_vote", "ballot_items", "agenda", "agenda_candidates",
+           "Quorum", "quorum"]
 
 CHOICES = ("agree", "disagree", "abstain")
 VOTE_GUARD = "vote_held"  # an item awaits the council when its state offers a transition guarded by this
+ORGANISER = "secretariat"  # the role that opens sessions, records attendance and written votes
+CLOSERS = frozenset({"secretariat", "chair"})  # the roles that may close a session
 
 
 def council_members(session: Session, council_id: int, on: date) -> list[int]:
@@ -46,6 +50,11 @@ def council_members(session: Session, council_id: int, on: date) -> list[int]:
         RoleAssignment.scope_id == council_id,
         (RoleAssignment.valid_from.is_(None)) | (RoleAssignment.valid_from <= on),
         (RoleAssignment.valid_to.is_(None)) | (RoleAssignment.valid_to >= on)))))
+
+
+def _needed(share: float, members: int) -> int:
+    """How many members a share of ``members`` means (rounded up; 2/3 of 5 is 4)."""
+    return math.ceil(share * members - 1e-9)
 
 
 def _require(session: Session, user: User, council_id: int, on: date, roles: set[str], vi: str, en: str) -> None:
@@ -68,10 +77,14 @@ def open_session(session: Session, engine: Engine, user: User, council: Council,
     nominations = list(nominations)
     if not nominations:
         raise DomainError("Chương trình phiên họp chưa có đề nghị nào", "The agenda holds no nomination")
+    scheduled = _scheduled(session, council.id)
     for n in nominations:
         if n.council_id != council.id or n.period_id != period_id or not awaiting_vote(engine, session, n):
             raise DomainError(f"Đề nghị số {n.id} không chờ Hội đồng này bỏ phiếu",
                               f"Nomination {n.id} is not awaiting this council's vote")
+        if n.id in scheduled:
+            raise DomainError(f"Đề nghị số {n.id} đã có trong chương trình một phiên họp đang bỏ phiếu",
+                              f"Nomination {n.id} is on the agenda of a session that is still voting")
     council_session = CouncilSession(council_id=council.id, period_id=period_id, title=title.strip()[:300],
                                      held_on=held_on, opened_by=user.id)
     session.add(council_session)
@@ -82,13 +95,36 @@ def open_session(session: Session, engine: Engine, user: User, council: Council,
     return council_session
 
 
+def _scheduled(session: Session, council_id: int) -> set[int]:
+    """The nominations on the agenda of the council's sessions still voting."""
+    return set(session.scalars(select(AgendaItem.nomination_id).join(
+        CouncilSession, CouncilSession.id == AgendaItem.session_id).where(
+        CouncilSession.council_id == council_id, CouncilSession.status == "open")))
+
+
+def agenda_candidates(engine: Engine, session: Session, council_id: int) -> list[Nomination]:
+    """What the standing office may put on a new session's agenda: the council's nominations
+    awaiting its vote and not on the agenda of a session still voting (oldest first)."""
+    scheduled = _scheduled(session, council_id)
+    return [n for n in session.scalars(select(Nomination).where(Nomination.council_id == council_id)
+                                       .order_by(Nomination.id))
+            if n.id not in scheduled and n.instance_id is not None and awaiting_vote(engine, session, n)]
+
+
+def agenda(session: Session, council_session: CouncilSession) -> list[Nomination]:
+    """The session's agenda, in its order."""
+    return list(session.scalars(select(Nomination).join(AgendaItem, AgendaItem.nomination_id == Nomination.id)
+                                .where(AgendaItem.session_id == council_session.id).order_by(AgendaItem.position)))
+
+
 def _open(council_session: CouncilSession) -> None:
     if council_session.status != "open":
         raise DomainError("Phiên họp đã kết thúc", "The session is closed")
 
 
 def record_attendance(session: Session, user: User, council_session: CouncilSession, present: Iterable[int]) -> None:
-    """The standing office records who of the council attends (replacing the earlier list)."""
+    """The standing office records who of the council attends (replacing the earlier list); a
+    member who has voted in person cannot be taken off it."""
     _open(council_session)
     _require(session, user, council_session.council_id, council_session.held_on, {"secretariat"},
              "Chỉ cơ quan thường trực điểm danh", "Only the standing office records attendance")
@@ -96,6 +132,11 @@ def record_attendance(session: Session, user: User, council_session: CouncilSess
     present = set(present)
     if not present <= members:
         raise DomainError("Chỉ điểm danh thành viên Hội đồng", "Only council members can be marked present")
+    voted = set(session.scalars(select(BallotCast.user_id).where(BallotCast.session_id == council_session.id,
+                                                                 BallotCast.written.is_(False))))
+    if not voted <= present:
+        raise DomainError("Thành viên đã bỏ phiếu trực tiếp vẫn là người có mặt",
+                          "A member who has voted in person stays present")
     session.execute(delete(Attendance).where(Attendance.session_id == council_session.id))
     session.add_all(Attendance(session_id=council_session.id, user_id=u) for u in sorted(present))
     session.flush()
@@ -111,9 +152,7 @@ def recused(session: Session, member: User, nomination: Nomination) -> bool:
 
 def ballot_items(session: Session, member: User, council_session: CouncilSession) -> list[Nomination]:
     """The agenda items this member votes on."""
-    items = session.scalars(select(Nomination).join(AgendaItem, AgendaItem.nomination_id == Nomination.id)
-                            .where(AgendaItem.session_id == council_session.id).order_by(AgendaItem.position))
-    return [n for n in items if not recused(session, member, n)]
+    return [n for n in agenda(session, council_session) if not recused(session, member, n)]
 
 
 def cast_ballot(session: Session, catalogue: Catalogue, member: User, council_session: CouncilSession,
@@ -174,7 +213,7 @@ def _reshuffle(session: Session, session_id: int) -> None:
 def close_session(session: Session, catalogue: Catalogue, user: User, council_session: CouncilSession, *,
                   now: datetime) -> list[Tally]:
     """Closes the session: checks the quorum and tallies every item against its award's rule."""
-    _require(session, user, council_session.council_id, council_session.held_on, {"secretariat", "chair"},
+    _require(session, user, council_session.council_id, council_session.held_on, set(CLOSERS),
              "Chỉ cơ quan thường trực hoặc Chủ tịch kết thúc phiên họp",
              "Only the standing office or the chair closes the session")
     hold(session, f"council-session:{council_session.id}")
@@ -187,7 +226,7 @@ def close_session(session: Session, catalogue: Catalogue, user: User, council_se
                                       .where(AgendaItem.session_id == council_session.id)
                                       .order_by(AgendaItem.position)):
         rule = catalogue.award(nomination.award_code).vote
-        quorum_met = present >= math.ceil(rule.quorum * len(members) - 1e-9)
+        quorum_met = present >= _needed(rule.quorum, len(members))
         model = SecretVote if rule.ballot == "secret" else OpenVote
         counts = Counter(dict(session.execute(select(model.choice, func.count()).where(
             model.session_id == council_session.id, model.nomination_id == nomination.id).group_by(model.choice)).all()))
@@ -203,9 +242,8 @@ def close_session(session: Session, catalogue: Catalogue, user: User, council_se
     _reshuffle(session, council_session.id)
     council_session.status, council_session.closed_at = "closed", now
     council_session.members_total, council_session.members_present = len(members), present
-    council_session.quorum_met = all(present >= math.ceil(catalogue.award(n.award_code).vote.quorum * len(members) - 1e-9)
-                                     for n in session.scalars(select(Nomination).join(AgendaItem).where(
-                                         AgendaItem.session_id == council_session.id)))
+    council_session.quorum_met = all(present >= _needed(catalogue.award(n.award_code).vote.quorum, len(members))
+                                     for n in agenda(session, council_session))
     session.flush()
     return tallies
 
@@ -216,3 +254,27 @@ def tallies(session: Session, council_session: CouncilSession) -> list[Tally]:
         raise DomainError("Chỉ xem kết quả khi phiên họp đã kết thúc", "Results are shown once the session has closed")
     return list(session.scalars(select(Tally).where(Tally.session_id == council_session.id)
                                 .order_by(Tally.nomination_id)))
+
+
+@dataclass(frozen=True)
+class Quorum:
+    """Attendance against the quorum: ``required`` is the most any agenda item's award asks."""
+
+    members: int
+    present: int
+    required: int
+    met: bool
+
+
+def quorum(session: Session, catalogue: Catalogue, council_session: CouncilSession) -> Quorum:
+    """The quorum of a session: counted now while it is open, as frozen when it closed."""
+    if council_session.status == "open":
+        members = len(council_members(session, council_session.council_id, council_session.held_on))
+        present = session.scalar(select(func.count()).select_from(Attendance)
+                                 .where(Attendance.session_id == council_session.id))
+    else:
+        members, present = council_session.members_total or 0, council_session.members_present or 0
+    required = max((_needed(catalogue.award(n.award_code).vote.quorum, members)
+                    for n in agenda(session, council_session)), default=0)
+    met = present >= required if council_session.status == "open" else bool(council_session.quorum_met)
+    return Quorum(members, present, required, met)

@@ -10,10 +10,10 @@ and its awards.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from datetime import datetime
+from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
 from ..actor import SYSTEM
@@ -26,13 +26,15 @@ from ..store import EventRecord
 from .errors import DomainError
 from .history import record_award, revoke_awards
 from .models import Body, Council, Decision, DecisionCounter, DecisionItem, Nomination, User
-from .organisation import actor_for
+from .organisation import RoleBook, actor_for
+from .worklist import visible_nominations
 
 if TYPE_CHECKING:
     from ..context import Context
 
 __all__ = ["DECISION_WORKFLOW", "AWARD_TRIGGER", "REVOKE_TRIGGER", "draft_decision", "draft_revocation",
-           "act_on_decision", "next_number", "decision_items", "register"]
+           "act_on_decision", "next_number", "decision_items", "register", "awardable", "revocable", "revocations",
+           "visible_decisions", "can_view_decision"]
 
 DECISION_WORKFLOW = "decision"
 AWARD_TRIGGER = "award"    # the trigger a decision fires on each nomination it grants
@@ -125,6 +127,54 @@ def decision_items(session: Session, decision: Decision) -> list[Nomination]:
                                 .where(DecisionItem.decision_id == decision.id).order_by(Nomination.id)))
 
 
+def awardable(engine: Engine, session: Session, council_id: int) -> list[Nomination]:
+    """What a new decision of the council may grant: its nominations approved by its vote
+    (their state offers the award) and named in no live decision."""
+    taken = {i for d in _live(engine, session, session.scalars(select(Decision).where(
+        Decision.council_id == council_id, Decision.kind == "award")))
+        for i in session.scalars(select(DecisionItem.nomination_id).where(DecisionItem.decision_id == d.id))}
+    return [n for n in session.scalars(select(Nomination).where(Nomination.council_id == council_id)
+                                       .order_by(Nomination.id))
+            if n.id not in taken and n.instance_id is not None and _offers(engine, session, n.instance_id, AWARD_TRIGGER)]
+
+
+def revocations(engine: Engine, session: Session, decision: Decision) -> list[Decision]:
+    """The decisions revoking ``decision``, issued or not yet ended (a cancelled draft is left out)."""
+    drafts = session.scalars(select(Decision).where(Decision.revokes_id == decision.id).order_by(Decision.id)).all()
+    live = _live(engine, session, drafts)
+    return [d for d in drafts if d.number is not None or d in live]
+
+
+def revocable(engine: Engine, session: Session, council_id: int) -> list[Decision]:
+    """The council's issued award decisions that a new revocation may name: in force, and not
+    named by another revocation still in progress."""
+    return [d for d in session.scalars(select(Decision).where(Decision.council_id == council_id,
+                                                              Decision.kind == "award").order_by(Decision.id.desc()))
+            if _offers(engine, session, d.instance_id, REVOKE_TRIGGER) and not revocations(engine, session, d)]
+
+
+def visible_decisions(session: Session, book: RoleBook, person_id: int | None = None):
+    """A query of the decisions a person may see: every decision of a council where they hold a
+    role, and the issued decisions (numbered) that grant — or revoke the grant of — a nomination
+    they may see (their unit's, their clusters', their own as nominee). All, for an admin."""
+    query = select(Decision)
+    if "admin" in book.global_roles:
+        return query
+    seen = visible_nominations(session, book).with_only_columns(Nomination.id)
+    if person_id is not None:
+        seen = seen.union(select(Nomination.id).where(Nomination.person_id == person_id))
+    granting = select(DecisionItem.decision_id).where(DecisionItem.nomination_id.in_(seen))
+    return query.where(or_(Decision.council_id.in_(book.councils),
+                           and_(Decision.number.is_not(None),
+                                or_(Decision.id.in_(granting), Decision.revokes_id.in_(granting)))))
+
+
+def can_view_decision(session: Session, user: User, decision: Decision, on: date) -> bool:
+    """Whether ``user`` may see ``decision`` (see ``visible_decisions``)."""
+    book = RoleBook(session, user.id, on)
+    return session.scalar(visible_decisions(session, book, user.person_id).where(Decision.id == decision.id)) is not None
+
+
 # --- hooks the decision workflow names ------------------------------------------------------------
 
 def _decision(ctx: "Context") -> Decision:
@@ -137,11 +187,16 @@ def _fire_as_system(ctx: "Context", instance_id: int, trigger: str) -> None:
 
 
 def issue_decision(ctx: "Context") -> None:
-    """On issue: number and date the decision, then grant its awards (or revoke its target)."""
+    """On issue: number and date the decision, make and store its signed PDF, then grant its
+    awards (or revoke its target) — all in the transaction of the ``issue`` transition."""
     decision = _decision(ctx)
     body = ctx.session.get(Body, ctx.session.get(Council, decision.council_id).body_id)
     decision.number = next_number(ctx.session, body, ctx.now.year)
     decision.issued_on = ctx.now.date()
+    publisher = ctx.services.get("publisher")
+    if publisher is None:
+        raise DomainError("Chưa cấu hình dịch vụ ký và lưu văn bản", "No document publisher is configured")
+    publisher.publish(ctx.session, decision)
     if decision.kind == "revocation":
         _fire_as_system(ctx, ctx.session.get(Decision, decision.revokes_id).instance_id, REVOKE_TRIGGER)
         return

@@ -298,8 +298,10 @@ class _Demo:
 
 
 def seed(writes: sessionmaker[Session], engine: Engine, domain: Domain, hash_password: Callable[[str], str],
-         progress: Callable[[int], None] | None = None) -> SeedSummary:
-    """Imports the demo organisation and plays the season. Refuses to run twice."""
+         progress: Callable[[int], None] | None = None, *, season: bool = True) -> SeedSummary:
+    """Imports the demo organisation and plays the season — or, with ``season=False``, only the
+    cluster's conference (Thái Bình acclaimed), leaving the nominations for people to play (the
+    browser's end-to-end test does). Refuses to run twice."""
     with writes() as s:
         if s.scalar(select(User).where(User.username == "canbo.tccs")) is not None:
             raise AlreadySeeded("Dữ liệu mẫu đã có trong cơ sở dữ liệu", "The demo data is already in the database")
@@ -315,8 +317,9 @@ def seed(writes: sessionmaker[Session], engine: Engine, domain: Domain, hash_pas
             user.password_hash = password
     demo = _Demo(writes, engine, domain)
     demo.cluster_conference()
-    _personnel, revocable = demo.advanced_workers()
-    demo.year_end_round(revocable)
+    if season:
+        _personnel, revocable = demo.advanced_workers()
+        demo.year_end_round(revocable)
     summary = SeedSummary()
     with writes() as s:
         period = s.scalar(select(Period).where(Period.code == "2026"))

@@ -22,7 +22,7 @@ __all__ = [
     "RoleAssignment", "Delegation", "Period", "Covenant", "ClusterScore", "AcclaimVote", "ClusterResult",
     "Submission", "Nomination", "Blob", "Attachment", "PublicComment", "AwardRecord", "Initiative",
     "Discipline", "CouncilSession", "AgendaItem", "Attendance", "BallotCast", "OpenVote", "SecretVote",
-    "Tally", "Decision", "DecisionCounter", "DecisionItem",
+    "Tally", "Decision", "DecisionCounter", "DecisionItem", "DecisionDocument", "Notification",
 ]
 
 
@@ -471,6 +471,47 @@ class DecisionItem(SQLModel, table=True):
 
     decision_id: int = Field(foreign_key="decision.id", primary_key=True)
     nomination_id: int = Field(foreign_key="nomination.id", primary_key=True, index=True)
+
+
+class DecisionDocument(SQLModel, table=True):
+    """The signed PDF of an issued decision: stored once, at issue, and never changed (database
+    triggers refuse updates and deletes); every download serves exactly these bytes. The short
+    ``verify_code`` is printed on the decision and names its public verification page."""
+
+    __tablename__ = "decision_document"
+
+    decision_id: int = Field(foreign_key="decision.id", primary_key=True)
+    verify_code: str = Field(max_length=16, unique=True)
+    sha256: str = Field(max_length=64, unique=True)
+    size: int
+    pages: int
+    data: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    signer_id: int | None = Field(default=None, foreign_key="app_user.id")
+    signer_name: str = Field(max_length=200)
+    test_key: bool  # signed with a key of the local test CA: integrity only, not legally binding
+    signed_at: datetime
+
+
+# --- notifications ------------------------------------------------------------------------------
+
+class Notification(SQLModel, table=True):
+    """Thông báo: a message to one user about a nomination or a decision — it awaits them, or
+    it changed — shown in the app, and mailed once when they have an email address."""
+
+    __tablename__ = "notification"
+    __table_args__ = (Index("ix_notification_user_read", "user_id", "read_at"),
+                      Index("ix_notification_outbox", "emailed_at", "read_at"))
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="app_user.id")
+    kind: str = Field(max_length=16)  # awaits | changed | overdue
+    subject_kind: str = Field(max_length=16)  # nomination | decision
+    subject_id: int
+    text_vi: str = Field(sa_column=Column(Text, nullable=False))
+    text_en: str = Field(sa_column=Column(Text, nullable=False))
+    created_at: datetime
+    read_at: datetime | None = None
+    emailed_at: datetime | None = None  # set when claimed for mailing (compare-and-swap: mailed once)
 
 
 @event.listens_for(Body, "before_insert")

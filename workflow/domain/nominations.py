@@ -21,6 +21,7 @@ from ..errors import Blocked, Conflict, WorkflowError
 from ..models import WorkflowInstance
 from ..store import EventRecord
 from .catalogue import Catalogue
+from .dossier import attach
 from .errors import DomainError, NotAllowed
 from .models import Body, Nomination, Period, Person, Submission, User
 from .organisation import actor_for, ancestors, council_for, roles_for
@@ -129,14 +130,23 @@ class ItemResult:
 
 
 def bulk_act(session: Session, engine: Engine, user: User, nominations: Iterable[Nomination], trigger: str, *,
-             now: datetime, comment: str | None = None) -> list[ItemResult]:
+             now: datetime, comment: str | None = None,
+             files: Mapping[str, tuple[str, bytes]] | None = None) -> list[ItemResult]:
     """Fires ``trigger`` on each nomination in turn, each in a savepoint: one refused item does
-    not undo the others. Returns one result per item."""
+    not undo the others. Returns one result per item.
+
+    ``files`` (document kind → (file name, content)), such as the cluster's minutes, are
+    attached to each nomination and handed to its action; the content is stored once, and
+    an item refused keeps no attachment."""
     results = []
     for nomination in nominations:
         try:
             with session.begin_nested():
-                event = act(session, engine, user, nomination, trigger, now=now, comment=comment)
+                attachments = {kind: attach(session, engine.documents, kind=kind, data=data, filename=name,
+                                            user_id=user.id, now=now, nomination_id=nomination.id).sha256
+                               for kind, (name, data) in (files or {}).items()}
+                event = act(session, engine, user, nomination, trigger, now=now, comment=comment,
+                            attachments=attachments or None)
             label = engine.spec_of(session, instance_of(session, nomination)).states[event.to_state].label
             results.append(ItemResult(nomination.id, True, f"Đã chuyển sang “{label.vi}”", f"Moved to “{label.en}”"))
         except (Blocked, Conflict, DomainError, WorkflowError) as refused:

@@ -4,11 +4,11 @@ the decision's signature block — the signer's name, title, organisation and th
 
 from __future__ import annotations
 
+import functools
 import io
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timezone
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.sign import fields, signers
@@ -16,12 +16,18 @@ from pyhanko.sign import fields, signers
 from .keys import KeySource
 from .render import RenderedPdf
 from .stamp import StampText, stamp_style
+from .vietnamese import in_vietnam
 
-__all__ = ["SignerIdentity", "sign_pdf", "VIETNAM", "NOT_BINDING"]
+__all__ = ["SignerIdentity", "SignedPdf", "sign_pdf", "NOT_BINDING"]
 
-VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
 NOT_BINDING = "CHỮ KÝ THỬ NGHIỆM - KHÔNG CÓ GIÁ TRỊ PHÁP LÝ"
 FIELD = "ChuKySo"
+
+
+@dataclass(frozen=True)
+class SignedPdf:
+    data: bytes
+    signed_at: datetime  # UTC
 
 
 @dataclass(frozen=True)
@@ -37,14 +43,20 @@ def _signer(source: KeySource):
         from pyhanko.sign import pkcs11 as p11
         session = p11.open_pkcs11_session(source.module, token_label=source.token, user_pin=source.pin)
         return p11.PKCS11Signer(session, key_label=source.key)
-    signer = signers.SimpleSigner.load_pkcs12(str(source.path), passphrase=source.passphrase)
+    return _pkcs12_signer(str(source.path), source.path.stat().st_mtime_ns, source.passphrase)
+
+
+@functools.lru_cache(maxsize=32)
+def _pkcs12_signer(path: str, _mtime_ns: int, passphrase: bytes | None) -> signers.SimpleSigner:
+    """A PKCS#12 file opened once per version of the file (opening one costs a key derivation)."""
+    signer = signers.SimpleSigner.load_pkcs12(path, passphrase=passphrase)
     if signer is None:
-        raise ValueError(f"cannot open the PKCS#12 file {source.path} (wrong passphrase?)")
+        raise ValueError(f"cannot open the PKCS#12 file {path} (wrong passphrase?)")
     return signer
 
 
-def sign_pdf(rendered: RenderedPdf, source: KeySource, identity: SignerIdentity, when: datetime,
-             seal: Path | None = None) -> bytes:
+def sign_pdf(rendered: RenderedPdf, source: KeySource, identity: SignerIdentity,
+             seal: Path | None = None) -> SignedPdf:
     """The PDF signed in its signature block (an incremental update over the rendered bytes)."""
     writer = IncrementalPdfFileWriter(io.BytesIO(rendered.data))
     box = tuple(round(v) for v in rendered.signature_box)
@@ -52,10 +64,11 @@ def sign_pdf(rendered: RenderedPdf, source: KeySource, identity: SignerIdentity,
     metadata = signers.PdfSignatureMetadata(
         field_name=FIELD, md_algorithm="sha256", subfilter=fields.SigSeedSubFilter.PADES, name=identity.name,
         reason=f"Ký ban hành văn bản — {identity.title}", location=identity.location)
-    local = when.astimezone(VIETNAM).replace(microsecond=0).isoformat()
+    when = datetime.now(timezone.utc)  # the signature records the real clock; the stamp shows the same
+    local = in_vietnam(when).replace(microsecond=0).isoformat()
     text = StampText((f"Ký bởi: {identity.name}", identity.title, identity.organisation, f"Thời gian ký: {local}"),
                      warning=NOT_BINDING if source.test else None)
     out = io.BytesIO()
     signers.PdfSigner(metadata, signer=_signer(source), stamp_style=stamp_style(text, box, seal)).sign_pdf(
         writer, output=out)
-    return out.getvalue()
+    return SignedPdf(out.getvalue(), when)

@@ -13,15 +13,30 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from workflow.domain.catalogue import Catalogue
-from workflow.domain.decisions import decision_items
-from workflow.domain.models import Body, Council, Decision, Period, Person, User
-from workflow.models import AuditEvent
+from ..domain.catalogue import Catalogue
+from ..domain.decisions import decision_items
+from ..domain.models import Body, Council, Decision, Nomination, Period, Person, User
+from ..models import AuditEvent
 
 from .vietnamese import nfc, place_and_date, upper
 from .wording import WordingFile, wording_for
 
-__all__ = ["Awardee", "AwardGroup", "DecisionContent", "decision_content", "signer_of"]
+__all__ = ["Awardee", "AwardGroup", "DecisionContent", "decision_content", "signer_of", "Letterhead", "letterhead",
+           "fill", "awardee_of"]
+
+
+@dataclass(frozen=True)
+class Letterhead:
+    """The top of an official document: issuing body, national heading, place and date."""
+
+    issuer: list[str]
+    national_heading: list[str]
+    place_date: str
+
+
+def letterhead(w: dict, body: Body, day: date) -> Letterhead:
+    return Letterhead(issuer=list(w["issuer"] or [upper(body.name)]), national_heading=list(w["national_heading"] or []),
+                      place_date=place_and_date(body.place or "", day))
 
 
 @dataclass(frozen=True)
@@ -84,7 +99,8 @@ def _subjects(groups: list[AwardGroup]) -> str:
     return "cá nhân, tập thể" if len(kinds) > 1 else ("cá nhân" if kinds == {"individual"} else "tập thể")
 
 
-def _fill(text: str | None, **values) -> str:
+def fill(text: str | None, **values) -> str:
+    """A wording template with its {placeholders} filled, in NFC."""
     return nfc((text or "").format_map(values))
 
 
@@ -94,15 +110,18 @@ def _groups(session: Session, catalogue: Catalogue, decision: Decision) -> list[
         award = catalogue.award(nomination.award_code)
         group = groups.setdefault(nomination.award_code, AwardGroup(nomination.award_code, award.name.vi, award.kind,
                                                                     award.subject))
-        if nomination.person_id:
-            person = session.get(Person, nomination.person_id)
-            group.awardees.append(Awardee(person.full_name, person.position or "",
-                                          session.get(Body, person.body_id).name))
-        else:
-            unit = session.get(Body, nomination.nominee_body_id)
-            parent = session.get(Body, unit.parent_id) if unit.parent_id else None
-            group.awardees.append(Awardee(unit.name, "", parent.name if parent else ""))
+        group.awardees.append(awardee_of(session, nomination))
     return list(groups.values())
+
+
+def awardee_of(session: Session, nomination: Nomination) -> Awardee:
+    """The nominee as a list shows them: a person with position and unit, or a unit under its parent."""
+    if nomination.person_id:
+        person = session.get(Person, nomination.person_id)
+        return Awardee(person.full_name, person.position or "", session.get(Body, person.body_id).name)
+    unit = session.get(Body, nomination.nominee_body_id)
+    parent = session.get(Body, unit.parent_id) if unit.parent_id else None
+    return Awardee(unit.name, "", parent.name if parent else "")
 
 
 def decision_content(session: Session, catalogue: Catalogue, wording_file: WordingFile, decision: Decision, *,
@@ -113,6 +132,7 @@ def decision_content(session: Session, catalogue: Catalogue, wording_file: Wordi
     w = wording_for(wording_file, body.code)
     year = period.year or decision.issued_on.year
     groups = _groups(session, catalogue, decision)
+    head = letterhead(w, body, decision.issued_on)
     subjects = _subjects(groups) if groups else "cá nhân, tập thể"
     values = {"year": year, "council": council.name, "issuer": body.name, "subjects": subjects,
               "subjects_upper": upper(subjects), "count": decision and sum(len(g.awardees) for g in groups)}
@@ -120,8 +140,8 @@ def decision_content(session: Session, catalogue: Catalogue, wording_file: Wordi
         revoked = session.get(Decision, decision.revokes_id)
         values.update(number=revoked.number, date=revoked.issued_on.strftime("%d/%m/%Y"),
                       revoked_subject=revoked.title)
-        subject = _fill(w["revocation_subject"], **values)
-        articles = [_fill(w[f"revocation_article_{i}"], **values) for i in (1, 2, 3)]
+        subject = fill(w["revocation_subject"], **values)
+        articles = [fill(w[f"revocation_article_{i}"], **values) for i in (1, 2, 3)]
     else:
         paragraphs = []
         for g in groups:
@@ -130,20 +150,19 @@ def decision_content(session: Session, catalogue: Catalogue, wording_file: Wordi
                                 verb_upper=upper(verb), award_upper=upper(g.name), count=len(g.awardees),
                                 subjects="cá nhân" if g.subject == "individual" else "tập thể")
             group_values["subjects_upper"] = upper(group_values["subjects"])
-            paragraphs.append(_fill(w["article_1"], **group_values))
-            g.annex_title = _fill(w["annex_title"], **group_values)
+            paragraphs.append(fill(w["article_1"], **group_values))
+            g.annex_title = fill(w["annex_title"], **group_values)
         first = groups[0] if groups else None
         verb = w["verbs"].get(first.kind, "tặng") if first else "tặng"
-        subject = _fill(w["subject"], **dict(values, verb=verb, award=first.name if first else ""))
+        subject = fill(w["subject"], **dict(values, verb=verb, award=first.name if first else ""))
         if len(groups) > 1:
             subject = decision.title
-        articles = [" ".join(paragraphs), _fill(w["article_2"], **values), _fill(w["article_3"], **values)]
+        articles = [" ".join(paragraphs), fill(w["article_2"], **values), fill(w["article_3"], **values)]
     return DecisionContent(
         number=decision.number, issued_on=decision.issued_on,
-        place_date=place_and_date(body.place or "", decision.issued_on),
-        national_heading=list(w["national_heading"] or []), issuer=list(w["issuer"] or [upper(body.name)]),
+        place_date=head.place_date, national_heading=head.national_heading, issuer=head.issuer,
         subject=subject, authority=w["authority"] or upper(council.name), legal_bases=list(w["legal_bases"] or []),
-        proposal=_fill(w["proposal"], **values), articles=articles, recipients=list(w["recipients"] or []),
+        proposal=fill(w["proposal"], **values), articles=articles, recipients=list(w["recipients"] or []),
         signature=list(w["signature"] or []), signer_name=signer_name, groups=groups,
         annex_columns=dict(w["annex_columns"] or {}), verify_url=f"{base_url.rstrip('/')}/v/{verify_code}",
         verify_code=verify_code, seal=w["seal"],

@@ -8,9 +8,9 @@ from typing import Annotated
 
 from pydantic import Field
 
-from workflow.loader import load_model
-from workflow.schema import Strict, Text
-from workflow.yamlsource import Problem
+from ..loader import load_model
+from ..schema import Strict, Text
+from ..yamlsource import Problem
 
 __all__ = ["Wording", "WordingFile", "load_wording", "wording_for"]
 
@@ -40,6 +40,9 @@ class Wording(Strict):
     signature: Lines | None = None
     seal: Text | None = None
     minutes_title: Text | None = None
+    minutes_signatures: Lines | None = None
+    certificate_title: dict[str, Text] | None = None  # by award kind: title | form
+    certificate_lead: dict[str, Text] | None = None
     certificate_opening: Text | None = None
 
 

@@ -76,7 +76,7 @@ def _qr(url: str) -> str:
 def render_decision(content: DecisionContent, folder: Path) -> RenderedPdf:
     """The decision's body pages followed by its annex, as one PDF."""
     content.qr = _qr(content.verify_url)
-    document = render_html(folder, "decision.html", "decision.css", d=content)
+    document = render_html(folder, "decision.html", "official.css", d=content)
     body = document.write_pdf(pdf_variant="pdf/a-3u", uncompressed_pdf=False)
     page_index, anchor = next((i, p.anchors["signature"]) for i, p in enumerate(document.pages)
                               if "signature" in p.anchors)

@@ -1,6 +1,7 @@
 """Signing keys: where each signer's key comes from.
 
-By default (``embedded``) Laurel keeps a local test CA and issues each signer a certificate,
+By default (``embedded``) Laurel keeps a local test CA and issues each signer a certificate
+(ECDSA P-256 keys: quick to load and to sign with; production keys are whatever the token holds),
 stored under the keys folder with owner-only permissions; such signatures prove integrity only
 and are stamped as not legally binding. In production, ``signers.yaml`` in the keys folder maps
 a signer (by user name) to a PKCS#12 file or a PKCS#11 token:
@@ -19,15 +20,18 @@ a signer (by user name) to a PKCS#12 file or a PKCS#11 token:
 from __future__ import annotations
 
 import datetime as dt
+import fcntl
 import os
 import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509.oid import NameOID
 
@@ -51,10 +55,15 @@ class KeySource:
 
 
 def _private(path: Path, data: bytes) -> None:
+    """Writes ``data`` readable by its owner only; readers see the whole file or none."""
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    partial = path.with_name(path.name + ".partial")
+    fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "wb") as f:
         f.write(data)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(partial, path)
 
 
 class Keys:
@@ -92,12 +101,12 @@ class Keys:
                              pin=os.environ.get(p11.get("pin_env", ""), ""))
         return self.test_signer(username, name=name, organisation=organisation)
 
-    def _ca(self) -> tuple[x509.Certificate, rsa.RSAPrivateKey]:
+    def _ca(self) -> tuple[x509.Certificate, ec.EllipticCurvePrivateKey]:
         key_path = self.folder / "test-ca.key"
         if self.ca_certificate_path.exists() and key_path.exists():
             return (x509.load_pem_x509_certificate(self.ca_certificate_path.read_bytes()),
                     serialization.load_pem_private_key(key_path.read_bytes(), password=None))
-        key = rsa.generate_private_key(public_exponent=65537, key_size=3072)
+        key = ec.generate_private_key(ec.SECP384R1())
         name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, TEST_CA_NAME),
                           x509.NameAttribute(NameOID.ORGANIZATION_NAME, "Laurel")])
         now = dt.datetime.now(dt.timezone.utc)
@@ -116,13 +125,36 @@ class Keys:
         _private(self.ca_certificate_path, certificate.public_bytes(serialization.Encoding.PEM))
         return certificate, key
 
+    @contextmanager
+    def _creating(self) -> Iterator[None]:
+        """Held while keys are made, so concurrent processes never make two CAs."""
+        self.folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+        with open(self.folder / ".lock", "a") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(lock, fcntl.LOCK_UN)
+
+    def init(self) -> x509.Certificate:
+        """Makes the test CA unless it exists; its certificate."""
+        with self._creating():
+            return self._ca()[0]
+
     def test_signer(self, username: str, *, name: str, organisation: str) -> KeySource:
+        """The test certificate of ``username`` (made on first use, signed by the test CA)."""
         path = self.folder / f"{username}.p12"
         secret = self.folder / f"{username}.pass"
         if path.exists() and secret.exists():
             return KeySource("pkcs12", path=path, passphrase=secret.read_bytes(), test=True)
+        with self._creating():
+            if path.exists() and secret.exists():
+                return KeySource("pkcs12", path=path, passphrase=secret.read_bytes(), test=True)
+            return self._new_test_signer(username, path, secret, name=name, organisation=organisation)
+
+    def _new_test_signer(self, username: str, path: Path, secret: Path, *, name: str, organisation: str) -> KeySource:
         ca, ca_key = self._ca()
-        key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        key = ec.generate_private_key(ec.SECP256R1())
         subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name),
                              x509.NameAttribute(NameOID.ORGANIZATION_NAME, organisation)])
         now = dt.datetime.now(dt.timezone.utc)

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import unicodedata
-from datetime import date
+from datetime import date, datetime, timezone
+from zoneinfo import ZoneInfo
 
-__all__ = ["place_and_date", "nfc", "upper"]
+__all__ = ["place_and_date", "nfc", "upper", "VIETNAM", "in_vietnam", "clock_time"]
+
+VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
 
 
 def nfc(text: str) -> str:
@@ -22,3 +25,14 @@ def place_and_date(place: str, day: date) -> str:
     February take a leading zero, as the decree requires."""
     month = f"{day.month:02d}" if day.month < 3 else str(day.month)
     return nfc(f"{place}, ngày {day.day:02d} tháng {month} năm {day.year}")
+
+
+def in_vietnam(moment: datetime) -> datetime:
+    """``moment`` in Vietnam time (a naive moment is taken as UTC, as the database stores it)."""
+    return (moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)).astimezone(VIETNAM)
+
+
+def clock_time(moment: datetime) -> str:
+    """'16 giờ 05 phút, ngày 15/12/2026', in Vietnam time."""
+    local = in_vietnam(moment)
+    return f"{local:%H} giờ {local:%M} phút, ngày {local:%d/%m/%Y}"
