@@ -130,3 +130,14 @@ def test_submitting_a_whole_submission_reports_each_item(web, client_as):
         submission = n.submission_id
     page = client_as("canbo.tccs", lang="en").post(f"/submissions/{submission}/submit").get_data(as_text=True)
     assert "What happened to each nominee" in page and "Missing achievement report" in page
+
+
+def test_a_bad_new_submission_comes_back_with_the_messages_at_the_fields(client_as):
+    client = client_as("canbo.tccs", lang="en")
+    response = client.post("/submissions", data={"unit": "999", "period": "1999", "title": " "})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 400
+    for message in ("Choose one of your units.", "Choose a period open for submissions.",
+                    "Choose at least one award.", "Give the submission a title."):
+        assert message in page
+    assert page.count('aria-invalid="true"') >= 3

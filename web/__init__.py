@@ -25,6 +25,7 @@ def _config(app: Flask, instance: Path) -> None:
         DEFINITIONS=env("LAUREL_DEFINITIONS", str(ROOT / "definitions")),
         SECRET_KEY=env("LAUREL_SECRET_KEY", "dev-only-not-secret"),
         BASE_URL=env("LAUREL_BASE_URL", "http://127.0.0.1:5000"),
+        KEYS=env("LAUREL_KEYS", str(instance / "keys")),  # signing keys: see workflow/documents/keys.py
         SMTP_HOST=env("LAUREL_SMTP_HOST"),
         SMTP_PORT=int(env("LAUREL_SMTP_PORT", "25")),
         SMTP_USER=env("LAUREL_SMTP_USER"),

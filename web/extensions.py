@@ -19,6 +19,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from workflow import DefinitionError, Engine, Registry
 from workflow.db import create_db_engine, make_session_factory
+from workflow.documents.keys import Keys
+from workflow.documents.publisher import Publisher
 from workflow.domain.catalogue import Catalogue
 from workflow.domain.setup import Domain, load_domain
 from workflow.loader import Definitions
@@ -36,6 +38,8 @@ class _State:
     def __init__(self, app: Flask):
         self.database_url: str = app.config["DATABASE_URL"]
         self.definitions_root = Path(app.config["DEFINITIONS"])
+        self.keys_folder = Path(app.config["KEYS"])
+        self.base_url: str = app.config["BASE_URL"]
 
     @cached_property
     def db(self) -> DbEngine:
@@ -75,7 +79,12 @@ class _State:
         """The workflow engine (raises ``DefinitionError`` listing problems if definitions are bad)."""
         if not self.domain.ok:
             raise DefinitionError("definitions have problems:\n" + "\n".join(map(str, self.domain.problems)))
-        return self.domain.build_engine()
+        return self.domain.build_engine(publisher=self.publisher)
+
+    @cached_property
+    def publisher(self) -> Publisher:
+        """Makes, signs and stores a decision's PDF as it is issued (the engine's service)."""
+        return Publisher.of(self.domain, Keys(self.keys_folder), self.base_url)
 
     def database_exists(self) -> bool:
         """True when the database holds Laurel's tables (a missing SQLite file is not created)."""

@@ -8,7 +8,10 @@ from flask import Flask, current_app, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from workflow.domain.notifications import unread_count
+
 from .access import has_role
+from .database import db
 
 __all__ = ["init_app", "MenuItem"]
 
@@ -36,6 +39,13 @@ _ITEMS = [
 ]
 
 
+def _unread() -> int:
+    return unread_count(db(), current_user.id)
+
+
+_COUNTS = {"notifications.index": _unread}  # endpoint → the number its item shows
+
+
 def menu() -> list[MenuItem]:
     if not current_user.is_authenticated:
         return []
@@ -45,7 +55,8 @@ def menu() -> list[MenuItem]:
             continue
         url = url_for(endpoint)
         active = request.endpoint == endpoint or (endpoint != "home.index" and request.path.startswith(url))
-        items.append(MenuItem(label(), url, active))
+        count = _COUNTS[endpoint]() if endpoint in _COUNTS else 0
+        items.append(MenuItem(label(), url, active, count))
     return items
 
 

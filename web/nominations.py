@@ -22,13 +22,13 @@ from workflow import Blocked, Option
 from workflow.diagram import guard_labels, to_svg
 from workflow.domain import nominations as service
 from workflow.domain.dossier import attach
-from workflow.domain.errors import DomainError
+from workflow.domain.errors import DomainError, NotAllowed
 from workflow.domain.models import (Attachment, Body, Blob, Delegation, Nomination, Period, Person, PublicComment,
                                     Submission, User)
 from workflow.domain.organisation import actor_for
 from workflow.domain.text import search_key
 from workflow.domain.worklist import visible_nominations
-from workflow.models import AuditEvent, WorkflowInstance
+from workflow.models import WorkflowInstance
 from workflow.workdays import utcnow
 
 from .access import book, today, visible_nomination
@@ -37,6 +37,8 @@ from .database import db
 from .export import xlsx_response
 from .extensions import laurel
 from .i18n import lang, localized
+from .timeline import Entry
+from .timeline import timeline as instance_timeline
 
 bp = Blueprint("nominations", __name__)
 PAGE = 25
@@ -75,53 +77,9 @@ def choices(nomination: Nomination, user: User) -> list[Choice]:
 
 # --- the timeline ---------------------------------------------------------------------------------
 
-@dataclass(frozen=True)
-class Entry:
-    when: object
-    what: str
-    who: str
-    acting_for: str | None
-    comment: str | None
-    details: list[tuple[str, str]]
-    files: list[Attachment]
-
-
-def _person(users: dict[str, User], actor_id: str | None) -> str | None:
-    if actor_id is None:
-        return None
-    if actor_id == "system":
-        return _("Laurel (scheduled)")
-    user = users.get(actor_id)
-    return user.display_name if user else actor_id
-
-
 def timeline(nomination: Nomination) -> list[Entry]:
-    instance = service.instance_of(db(), nomination)
-    spec = laurel.state.engine.spec_of(db(), instance)
-    events = list(db().scalars(select(AuditEvent).where(AuditEvent.instance_id == instance.id).order_by(AuditEvent.seq)))
-    ids = {int(i) for e in events for i in (e.actor_id, e.acting_for_id) if i and i.isdigit()}
-    users = {str(u.id): u for u in db().scalars(select(User).where(User.id.in_(ids)))}
     files = {a.sha256: a for a in db().scalars(select(Attachment).where(Attachment.nomination_id == nomination.id))}
-    entries = []
-    for e in events:
-        if e.kind == "start":
-            what = _("Nomination created")
-        elif e.kind == "reminder":
-            what = _("Reminder: the deadline has passed")
-        elif e.kind == "migration":
-            what = _("Moved to version %(v)s of the procedure", v=e.workflow_version)
-        else:
-            labels = [t.label for ts in spec.candidates.get(e.from_state, {}).values() for t in ts
-                      if t.trigger == e.trigger]
-            what = localized(labels[0]) if labels else e.trigger
-        to = spec.states.get(e.to_state)
-        if e.kind != "reminder" and to is not None and e.from_state != e.to_state:
-            what += " → " + localized(to.label)
-        inputs = [(name, str(value)) for name, value in (e.inputs or {}).items()
-                  if name not in ("subject_kind", "subject_ref")]
-        entries.append(Entry(e.occurred_at, what, _person(users, e.actor_id) or "", _person(users, e.acting_for_id),
-                             e.comment, inputs, [files[s] for s in (e.attachments or {}).values() if s in files]))
-    return entries
+    return instance_timeline(service.instance_of(db(), nomination), created=_("Nomination created"), files=files)
 
 
 # --- pages ------------------------------------------------------------------------------------------
@@ -362,17 +320,25 @@ def _officer_units() -> list[Body]:
     return list(db().scalars(select(Body).where(Body.id.in_(ids)).order_by(Body.name)))
 
 
+def _open_periods() -> list[Period]:
+    return [p for p in db().scalars(select(Period).order_by(Period.code.desc()))
+            if p.submission_opens <= today() <= p.submission_closes]
+
+
+def _submissions_page(errors: dict[str, list[str]] | None = None, status: int = 200):
+    units = [a.scope_id for a in book().assignments if a.scope_kind == "body"]
+    rows = db().scalars(select(Submission).where(Submission.body_id.in_(units)).order_by(Submission.id.desc())).all()
+    return render_template("nominations/submissions.html", rows=rows, units=_officer_units(), periods=_open_periods(),
+                           awards=laurel.state.catalogue.awards, bodies={b.id: b for b in db().scalars(select(Body))},
+                           counts=dict(db().execute(select(Nomination.submission_id, func.count())
+                                                    .group_by(Nomination.submission_id)).all()),
+                           errors=errors or {}, form=request.form if errors else {}), status
+
+
 @bp.get("/submissions")
 @login_required
 def submissions():
-    units = [a.scope_id for a in book().assignments if a.scope_kind == "body"]
-    rows = db().scalars(select(Submission).where(Submission.body_id.in_(units)).order_by(Submission.id.desc())).all()
-    periods = [p for p in db().scalars(select(Period).order_by(Period.code.desc()))
-               if p.submission_opens <= today() <= p.submission_closes]
-    return render_template("nominations/submissions.html", rows=rows, units=_officer_units(), periods=periods,
-                           awards=laurel.state.catalogue.awards, bodies={b.id: b for b in db().scalars(select(Body))},
-                           counts=dict(db().execute(select(Nomination.submission_id, func.count())
-                                                    .group_by(Nomination.submission_id)).all()))
+    return _submissions_page()
 
 
 @bp.post("/submissions")
@@ -382,12 +348,26 @@ def create_submission():
     body_id = request.form.get("unit", type=int)
     period = db().scalar(select(Period).where(Period.code == request.form.get("period", "")))
     awards = request.form.getlist("awards")
-    if body_id is None or period is None or not awards:
-        flash(_("Choose the unit, the period and at least one award."), "error")
-        return redirect(url_for(".submissions"))
-    submission = service.create_submission(db(), laurel.state.catalogue, user, body_id=body_id, period=period,
-                                           award_codes=awards, title=request.form.get("title", ""),
-                                           reference=request.form.get("reference") or None, now=utcnow())
+    errors: dict[str, list[str]] = {}
+    if body_id not in {u.id for u in _officer_units()}:
+        errors["unit"] = [_("Choose one of your units.")]
+    if period is None or period not in _open_periods():
+        errors["period"] = [_("Choose a period open for submissions.")]
+    if not awards:
+        errors["awards"] = [_("Choose at least one award.")]
+    if not request.form.get("title", "").strip():
+        errors["title"] = [_("Give the submission a title.")]
+    if errors:
+        return _submissions_page(errors, 400)
+    try:
+        submission = service.create_submission(db(), laurel.state.catalogue, user, body_id=body_id, period=period,
+                                               award_codes=awards, title=request.form.get("title", ""),
+                                               reference=request.form.get("reference") or None, now=utcnow())
+    except NotAllowed:
+        raise
+    except DomainError as refused:
+        db().rollback()
+        return _submissions_page({"awards": [localized(refused)]}, 400)
     db().commit()
     return redirect(url_for(".submission", submission_id=submission.id))
 

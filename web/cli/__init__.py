@@ -1,4 +1,4 @@
-"""Command-line tools: ``flask --app web db|workflow|audit …``."""
+"""Command-line tools: ``flask --app web db|workflow|audit|demo|org|notify|keys|decision …``."""
 
 from __future__ import annotations
 
@@ -7,6 +7,8 @@ from flask import Flask
 from .audit import audit
 from .database import db
 from .demo import demo
+from .documents import decision, keys
+from .notify import notify
 from .organisation import org
 from .workflows import workflow
 
@@ -14,5 +16,5 @@ __all__ = ["register_commands"]
 
 
 def register_commands(app: Flask) -> None:
-    for group in (db, workflow, audit, demo, org):
+    for group in (db, workflow, audit, demo, org, notify, keys, decision):
         app.cli.add_command(group)

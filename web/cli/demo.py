@@ -19,11 +19,14 @@ def demo() -> None:
 
 @demo.command("seed", help="Import the demo organisation and play a season (once; run db init and "
                            "workflow deploy first).")
+@click.option("--without-season", is_flag=True,
+              help="Only the organisation and the cluster's conference: no nominations, sessions or decisions.")
 @friendly_errors
-def seed_command() -> None:
+def seed_command(without_season: bool) -> None:
     state = laurel.state
     try:
-        summary = seed(state.write_sessions, state.engine, state.domain, generate_password_hash)
+        summary = seed(state.write_sessions, state.engine, state.domain, generate_password_hash,
+                       season=not without_season)
     except AlreadySeeded:
         click.echo("The demo data is already in the database; nothing to do.")
         return
@@ -31,4 +34,5 @@ def seed_command() -> None:
     width = max(len(u) for u, _, _ in summary.users)
     for username, name, roles in summary.users:
         click.echo(f"  {username:<{width}}  {name:<28} {', '.join(roles)}")
-    click.echo("Nominations by state: " + ", ".join(f"{state} {n}" for state, n in sorted(summary.states.items())))
+    click.echo("Nominations by state: " + (", ".join(f"{state} {n}" for state, n in sorted(summary.states.items()))
+                                           or "none yet"))
