@@ -9,12 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from workflow import Actor, Engine, Registry, load_definitions
+from workflow import Actor, Registry
 from workflow.db import create_db_engine, create_schema, make_session_factory, postgres_scratch_schema
 from workflow.deploy import deploy
 from workflow.domain.setup import load_domain
 from workflow.loader import DEFAULT_ROOT
-from workflow.rules import build_registry
 from workflow.workdays import utcnow
 
 PG_URL = os.environ.get("LAUREL_TEST_DATABASE_URL")

@@ -18,7 +18,7 @@ import pytest
 from sqlalchemy import select
 
 from workflow.domain.models import (Attachment, CouncilSession, Decision, DecisionDocument, DecisionItem, Nomination,
-                                    Notification, Submission, User)
+                                    Notification, User)
 
 UNIT = {"canbo.tccs", "truongphong.tccs"}               # officer and head of the own unit
 OTHER_UNIT = {"canbo.cb"}                               # the officer of another unit

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import inspect, select, text
+from sqlalchemy import inspect, text
 
 from world import NOW, later
 from workflow.domain import ballots
 from workflow.domain.errors import DomainError, NotAllowed
-from workflow.domain.models import BallotCast, Council, CouncilSession, Nomination, SecretVote, User
+from workflow.domain.models import BallotCast, Council, CouncilSession, Nomination, User
 
 REPORT = {"appraisal_report": "sha256:" + "c" * 64}
 MEMBERS = ["head_p", "m1", "m2", "m3", "m4"]

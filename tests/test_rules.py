@@ -11,9 +11,7 @@ from world import NOW, give, initiative, later
 from workflow import Blocked, Conflict
 from workflow.domain import nominations as nom
 from workflow.domain.errors import NotAllowed
-from workflow.domain.models import ClusterResult, Delegation, Discipline, Nomination, Person, Tally, User
-from workflow.models import AuditEvent
-from sqlalchemy import select
+from workflow.domain.models import ClusterResult, Delegation, Discipline, Nomination, Tally, User
 
 
 def ldtt_holders(desk, s, keys, year=2026):

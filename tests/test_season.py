@@ -5,19 +5,14 @@ revocation."""
 
 from __future__ import annotations
 
-from datetime import timedelta
-
-from sqlalchemy import select
-
-from world import NOW, PDF, give, initiative, later
+from desk import REPORT
+from world import NOW, give, initiative, later
 from workflow.audit import verify
 from workflow.domain import ballots, clusters, decisions, history
 from workflow.domain import nominations as nom
-from workflow.domain.dossier import attach
-from workflow.domain.models import Cluster, Council, CouncilSession, Decision, Nomination, Period
+from workflow.domain.models import Cluster, Council, CouncilSession, Decision, Nomination
 from workflow.models import WorkflowInstance
 
-REPORT = {"appraisal_report": "sha256:" + "a" * 64}
 
 
 def the_cluster_acclaims(desk, domain):
@@ -156,31 +151,10 @@ def test_a_whole_season(desk, domain, engine):
         assert list(verify(s)) == []
 
 
-def _voted_through(desk, domain, engine, people: list[str]) -> list[int]:
-    """Advanced Workers of the grassroots department, approved by the province's council."""
-    w = desk.world
-    sub = desk.submission("D1", ["LDTT"], "officer_d1")
-    ids = [desk.nominate(sub, "LDTT", "officer_d1", person=p) for p in people]
-    for n in ids:
-        desk.fire(n, "officer_d1", "submit")
-        desk.fire(n, "head_d1", "approve_unit")
-        desk.fire(n, "sec_p", "accept", attachments=REPORT)
-    with desk.sessions.begin() as s:
-        sitting = ballots.open_session(s, engine, desk.user(s, "sec_p"), s.get(Council, w["PC"]), period_id=w["2026"],
-                                       title="Phiên họp", held_on=NOW.date(), nominations=[s.get(Nomination, n) for n in ids])
-        ballots.record_attendance(s, desk.user(s, "sec_p"), sitting, [w[m] for m in ("head_p", "m1", "m2", "m3")])
-        for member in ("head_p", "m1", "m2", "m3"):
-            ballots.cast_ballot(s, domain.catalogue, desk.user(s, member), sitting, {n: "agree" for n in ids})
-        ballots.close_session(s, domain.catalogue, desk.user(s, "sec_p"), sitting, now=NOW)
-    for n in ids:
-        desk.fire(n, "sec_p", "record_vote")
-    return ids
-
-
 def test_what_a_decision_may_grant_or_revoke_and_who_sees_it(desk, domain, engine):
     from workflow.domain.models import User
     w = desk.world
-    first, second = _voted_through(desk, domain, engine, ["d1_1", "d1_2"])
+    first, second = desk.voted_through(["d1_1", "d1_2"])
 
     def ids(found):
         return [x.id for x in found]

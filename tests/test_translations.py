@@ -3,13 +3,12 @@ with the same placeholders, and the compiled catalogue matches the source."""
 
 from __future__ import annotations
 
-import io
 import re
 import subprocess
 import sys
 from pathlib import Path
 
-from babel.messages.mofile import read_mo, write_mo
+from babel.messages.mofile import read_mo
 from babel.messages.pofile import read_po
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -33,14 +32,19 @@ def test_every_message_in_the_code_is_in_the_catalogue(tmp_path):
     assert not missing, f"run scripts/translations and translate: {missing}"
 
 
+def _forms(text: str | tuple | list) -> list[str]:
+    """A message's text, or each of its plural forms."""
+    return [text] if isinstance(text, str) else list(text)
+
+
 def test_every_message_is_translated_with_the_same_placeholders():
     empty, mismatched = [], []
     for m in catalog():
         if not m.id:
             continue
-        if not m.string:
+        if not all(_forms(m.string)):
             empty.append(m.id)
-        elif set(PLACEHOLDER.findall(m.id)) != set(PLACEHOLDER.findall(m.string)):
+        elif any(set(PLACEHOLDER.findall(_forms(m.id)[-1])) != set(PLACEHOLDER.findall(t)) for t in _forms(m.string)):
             mismatched.append(m.id)
     assert not empty, f"untranslated: {empty}"
     assert not mismatched, f"placeholders differ: {mismatched}"
@@ -48,6 +52,6 @@ def test_every_message_is_translated_with_the_same_placeholders():
 
 def test_the_compiled_catalogue_is_up_to_date():
     with MO.open("rb") as f:
-        compiled = {m.id: m.string for m in read_mo(f) if m.id}
-    source = {m.id: m.string for m in catalog() if m.id and m.string}
+        compiled = {tuple(_forms(m.id)): tuple(_forms(m.string)) for m in read_mo(f) if m.id}
+    source = {tuple(_forms(m.id)): tuple(_forms(m.string)) for m in catalog() if m.id and all(_forms(m.string))}
     assert compiled == source, "run scripts/translations to recompile messages.mo"

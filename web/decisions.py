@@ -22,7 +22,6 @@ from workflow.domain import decisions as service
 from workflow.domain import nominations as nominations_service
 from workflow.domain.errors import DomainError, NotAllowed
 from workflow.domain.models import Body, Council, Decision, DecisionDocument, Nomination, Period, Person, User
-from workflow.domain.organisation import actor_for
 from workflow.domain.worklist import visible_nominations
 from workflow.models import WorkflowInstance
 from workflow.workdays import utcnow
@@ -33,7 +32,8 @@ from .database import db
 from .export import xlsx_response
 from .extensions import laurel
 from .i18n import localized
-from .nominations import Choice, _field_errors, _principals
+from .actions import Choice, field_errors, requested
+from .actions import choices as offered_choices
 from .pdf import file_name, pdf_response
 from .timeline import timeline
 
@@ -58,17 +58,7 @@ def _instance(decision: Decision) -> WorkflowInstance:
 
 def choices(decision: Decision, user: User) -> list[Choice]:
     """The actions the person's roles (or those of someone they act for) offer on the decision."""
-    engine, instance = laurel.state.engine, _instance(decision)
-    found: dict[str, Choice] = {}
-    for principal in [None] + _principals(user):
-        actor = actor_for(db(), user, decision, on=today(), acting_for=principal)
-        for option in engine.available(db(), instance, actor):
-            if any(r.code == "role" for r in option.reasons):
-                continue  # not this person's step: not shown
-            current = found.get(option.trigger)
-            if current is None or (option.allowed and not current.option.allowed):
-                found[option.trigger] = Choice(option, principal)
-    return list(found.values())
+    return offered_choices(decision, _instance(decision), user)
 
 
 # --- what a decision names ------------------------------------------------------------------------------
@@ -262,25 +252,16 @@ def show(decision_id: int):
 def act(decision_id: int):
     decision = _visible(decision_id)
     user = signed_in_user()
-    trigger = request.form.get("trigger", "")[:64]
-    version = request.form.get("version", "")
-    if not version.isdigit():
-        abort(400)
-    acting_for = None
-    if request.form.get("acting_for", "").isdigit():
-        acting_for = db().get(User, int(request.form["acting_for"])) or abort(400)
-    option = next((c.option for c in choices(decision, user) if c.option.trigger == trigger), None)
-    if option is None:
-        abort(403)
-    inputs = {name: request.form.get(f"input:{name}", "") for name in option.inputs}
+    wanted = requested(choices(decision, user))
     try:
-        event = service.act_on_decision(db(), laurel.state.engine, user, decision, trigger, now=utcnow(),
-                                        acting_for=acting_for, comment=request.form.get("comment"), inputs=inputs,
-                                        expected_version=int(version))
+        event = service.act_on_decision(db(), laurel.state.engine, user, decision, wanted.trigger, now=utcnow(),
+                                        acting_for=wanted.acting_for, comment=wanted.comment, inputs=wanted.inputs,
+                                        expected_version=wanted.version)
     except Blocked as blocked:
         db().rollback()
-        fields, general = _field_errors(blocked.reasons)
-        return _page(db().get(Decision, decision_id), errors=fields, failed=trigger, general=general, status=400)
+        fields, general = field_errors(blocked.reasons)
+        return _page(db().get(Decision, decision_id), errors=fields, failed=wanted.trigger, general=general,
+                     status=400)
     db().commit()
     state = localized(laurel.state.engine.spec_of(db(), _instance(decision)).states[event.to_state].label)
     if decision.number:

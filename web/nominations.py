@@ -10,7 +10,6 @@ its timeline (who, when, for whom, why) and its workflow diagram.
 from __future__ import annotations
 
 import io
-from dataclasses import dataclass
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
@@ -18,12 +17,12 @@ from flask_login import login_required
 from markupsafe import Markup
 from sqlalchemy import func, select
 
-from workflow import Blocked, Option
+from workflow import Blocked
 from workflow.diagram import guard_labels, to_svg
 from workflow.domain import nominations as service
 from workflow.domain.dossier import attach
 from workflow.domain.errors import DomainError, NotAllowed
-from workflow.domain.models import (Attachment, Body, Blob, Delegation, Nomination, Period, Person, PublicComment,
+from workflow.domain.models import (Attachment, Body, Blob, Nomination, Period, Person, PublicComment,
                                     Submission, User)
 from workflow.domain.organisation import actor_for
 from workflow.domain.text import search_key
@@ -37,6 +36,8 @@ from .database import db
 from .export import xlsx_response
 from .extensions import laurel
 from .i18n import lang, localized
+from .actions import Choice, field_errors, requested
+from .actions import choices as offered_choices
 from .timeline import Entry
 from .timeline import timeline as instance_timeline
 
@@ -46,33 +47,9 @@ PAGE = 25
 
 # --- what the person may do ---------------------------------------------------------------------
 
-@dataclass(frozen=True)
-class Choice:
-    """An action offered on the page: allowed (a form) or blocked (its reasons), and for whom."""
-
-    option: Option
-    acting_for: User | None
-
-
-def _principals(user: User) -> list[User]:
-    on = today()
-    return list(db().scalars(select(User).join(Delegation, Delegation.principal_id == User.id).where(
-        Delegation.deputy_id == user.id, Delegation.starts <= on, Delegation.ends >= on)))
-
-
 def choices(nomination: Nomination, user: User) -> list[Choice]:
     """The actions the person's roles (or those of someone they act for) offer here."""
-    engine, instance = laurel.state.engine, service.instance_of(db(), nomination)
-    found: dict[str, Choice] = {}
-    for principal in [None] + _principals(user):
-        actor = actor_for(db(), user, nomination, on=today(), acting_for=principal)
-        for option in engine.available(db(), instance, actor):
-            if any(r.code == "role" for r in option.reasons):
-                continue  # not this person's step: not shown
-            current = found.get(option.trigger)
-            if current is None or (option.allowed and not current.option.allowed):
-                found[option.trigger] = Choice(option, principal)
-    return list(found.values())
+    return offered_choices(nomination, service.instance_of(db(), nomination), user)
 
 
 # --- the timeline ---------------------------------------------------------------------------------
@@ -157,46 +134,26 @@ def _uploads(prefix: str, kinds: set[str], user: User, **owner) -> dict[str, str
     return stored
 
 
-def _field_errors(reasons) -> tuple[dict[str, list[str]], list[str]]:
-    fields: dict[str, list[str]] = {}
-    general = []
-    for reason in reasons:
-        if reason.field:
-            fields.setdefault(reason.field, []).append(localized(reason))
-        else:
-            general.append(localized(reason))
-    return fields, general
-
-
 @bp.post("/nominations/<int:nomination_id>/act")
 @login_required
 def act(nomination_id: int):
     nomination = visible_nomination(nomination_id)
     user = signed_in_user()
-    trigger = request.form.get("trigger", "")[:64]
-    version = request.form.get("version", "")
-    if not version.isdigit():
-        abort(400)
-    acting_for = None
-    if request.form.get("acting_for", "").isdigit():
-        acting_for = db().get(User, int(request.form["acting_for"])) or abort(400)
-    option = next((c.option for c in choices(nomination, user) if c.option.trigger == trigger), None)
-    if option is None:
-        abort(403)
-    inputs = {name: request.form.get(f"input:{name}", "") for name in option.inputs}
+    wanted = requested(choices(nomination, user))
     try:
-        attachments = _uploads("doc:", set(option.attachments), user, nomination_id=nomination.id)
-        event = service.act(db(), laurel.state.engine, user, nomination, trigger, now=utcnow(), acting_for=acting_for,
-                            expected_version=int(version), comment=request.form.get("comment"),
-                            inputs=inputs, attachments=attachments)
+        attachments = _uploads("doc:", set(wanted.option.attachments), user, nomination_id=nomination.id)
+        event = service.act(db(), laurel.state.engine, user, nomination, wanted.trigger, now=utcnow(),
+                            acting_for=wanted.acting_for, expected_version=wanted.version, comment=wanted.comment,
+                            inputs=wanted.inputs, attachments=attachments)
     except Blocked as blocked:
         db().rollback()
-        fields, general = _field_errors(blocked.reasons)
-        return _page(db().get(Nomination, nomination_id), errors=fields, failed=trigger, general=general, status=400)
+        fields, general = field_errors(blocked.reasons)
+        return _page(db().get(Nomination, nomination_id), errors=fields, failed=wanted.trigger, general=general,
+                     status=400)
     except DocumentRefused as refused:
         db().rollback()
         return _page(db().get(Nomination, nomination_id), errors={refused.kind: [localized(refused.error)]},
-                     failed=trigger, status=400)
+                     failed=wanted.trigger, status=400)
     db().commit()
     label = laurel.state.engine.spec_of(db(), service.instance_of(db(), nomination)).states[event.to_state].label
     flash(_("Done. The nomination is now: %(state)s", state=localized(label)), "success")

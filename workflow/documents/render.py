@@ -14,6 +14,7 @@ import segno
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from pypdf import PdfReader, PdfWriter
 from weasyprint import CSS, HTML
+from weasyprint.document import Document
 
 from .annex import render_annex
 from .content import DecisionContent
@@ -63,7 +64,7 @@ def templates(folder: Path) -> Templates:
     return _templates[folder]
 
 
-def render_html(folder: Path, template: str, css: str, **context) -> "weasyprint.Document":  # noqa: F821
+def render_html(folder: Path, template: str, css: str, **context) -> Document:
     t = templates(folder)
     html = t.env.get_template(template).render(**context)
     return HTML(string=html, base_url=str(folder)).render(stylesheets=t.css(css))

@@ -31,8 +31,8 @@ from .models import (Body, Cluster, ClusterLeadership, ClusterMembership, Counci
 from .organisation import ancestors
 from .orgio import ImportRefused, ImportSummary, apply_organisation, check_organisation, export_organisation, \
     read_organisation
-from .orgio.checks import _role_scope as role_scope  # where a role is held, as an import checks it
-from .orgio.schema import _CODE, _EMAIL, _USERNAME  # the import format's own rules for codes and names
+from .orgio.checks import role_scope  # where a role is held, as an import checks it
+from .orgio.schema import CODE, EMAIL, USERNAME  # the import format's own rules for codes and names
 from .text import nfc, search_key
 
 __all__ = ["Invalid", "body_tree", "save_body", "save_council", "save_cluster", "new_password", "find_users",
@@ -80,7 +80,7 @@ class _Problems:
             self.add(name, f"Tối đa {limit} ký tự", f"At most {limit} characters")
         return value
 
-    def code(self, name: str, value: str | None, limit: int, pattern: re.Pattern = _CODE) -> str | None:
+    def code(self, name: str, value: str | None, limit: int, pattern: re.Pattern = CODE) -> str | None:
         value = self.text(name, value, limit)
         if value and not pattern.fullmatch(value):
             self.add(name, "Chỉ dùng chữ không dấu, chữ số, “-”, “_” hoặc “.”, bắt đầu bằng chữ hoặc số, "
@@ -228,7 +228,7 @@ def _user_fields(p: _Problems, session: Session, user: User | None, display_name
                  person_id: int | None) -> tuple[str | None, str | None]:
     display_name = p.text("display_name", display_name, 200)
     email = p.text("email", email, 254, required=False)
-    if email and not _EMAIL.fullmatch(email):
+    if email and not EMAIL.fullmatch(email):
         p.add("email", f"“{email}” không phải địa chỉ email", f"“{email}” is not an email address")
     if person_id is not None:
         if session.get(Person, person_id) is None:
@@ -244,7 +244,7 @@ def create_user(session: Session, hash_password: Callable[[str], str], *, userna
                 email: str | None = None, person_id: int | None = None) -> tuple[User, str]:
     """A new user with a random password, returned once with the user."""
     p = _Problems()
-    username = p.code("username", username, 64, _USERNAME)
+    username = p.code("username", username, 64, USERNAME)
     p.unique(session, "username", User.username, username, None)
     display_name, email = _user_fields(p, session, None, display_name, email, person_id)
     p.check()

@@ -31,7 +31,7 @@ from ..actor import SYSTEM_ROLE
 from .models import ClusterMembership, Decision, Delegation, Nomination, Notification, RoleAssignment, User
 from .nominations import nominee_name
 from .organisation import UNIT_ROLES, RoleBook, scope_of
-from .worklist import _actions as awaiting_actions  # the worklist's "awaits": one notion, one place
+from .worklist import awaiting_actions  # the worklist's "awaits": one notion, one place
 
 if TYPE_CHECKING:
     from ..context import Context

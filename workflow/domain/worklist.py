@@ -23,7 +23,7 @@ from .models import (BallotCast, Body, ClusterMembership, CouncilSession, Decisi
                      User)
 from .organisation import RoleBook
 
-__all__ = ["Task", "tasks_for", "visible_nominations", "can_view"]
+__all__ = ["Task", "tasks_for", "visible_nominations", "can_view", "awaiting_actions"]
 
 
 @dataclass(frozen=True)
@@ -71,7 +71,9 @@ def can_view(session: Session, user: User, nomination: Nomination, on: date) -> 
     return session.scalar(visible_nominations(session, book).where(Nomination.id == nomination.id)) is not None
 
 
-def _actions(engine: Engine, session: Session, instance: WorkflowInstance, roles: frozenset[str]) -> tuple[Label, ...]:
+def awaiting_actions(engine: Engine, session: Session, instance: WorkflowInstance,
+                     roles: frozenset[str]) -> tuple[Label, ...]:
+    """What the item awaits from someone holding ``roles``: the labels of its task actions."""
     spec = engine.spec_of(session, instance)
     labels = {}
     for trigger, candidates in spec.candidates[instance.state].items():
@@ -110,7 +112,7 @@ def tasks_for(session: Session, engine: Engine, catalogue: Catalogue, user: User
             roles = book.roles(body_id=nomination.proposer_body_id,
                                cluster_ids=[c for c in book.cluster_ids() if nomination.proposer_body_id in book.members(c)],
                                council_id=nomination.council_id, period_id=nomination.period_id)
-            actions = _actions(engine, session, instance, roles)
+            actions = awaiting_actions(engine, session, instance, roles)
             if actions:
                 seen.add(("nomination", nomination.id))
                 award = catalogue.award(nomination.award_code).name
@@ -125,7 +127,7 @@ def tasks_for(session: Session, engine: Engine, catalogue: Catalogue, user: User
                 .where(Decision.council_id.in_(book.councils))):
             if ("decision", decision.id) in seen:
                 continue
-            actions = _actions(engine, session, instance, book.roles(council_id=decision.council_id))
+            actions = awaiting_actions(engine, session, instance, book.roles(council_id=decision.council_id))
             if actions:
                 seen.add(("decision", decision.id))
                 label = engine.spec_of(session, instance).states[instance.state].label

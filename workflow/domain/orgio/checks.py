@@ -20,7 +20,7 @@ from .lookup import KINDS, SCOPES, existing
 from .records import OrgData
 from .schema import RoleEntry
 
-__all__ = ["check_organisation", "repeats"]
+__all__ = ["check_organisation", "repeats", "role_scope"]
 
 
 def repeats(data: OrgData) -> list[Problem]:
@@ -71,7 +71,7 @@ def repeats(data: OrgData) -> list[Problem]:
     return problems
 
 
-def _role_scope(role: str) -> str | None:
+def role_scope(role: str) -> str | None:
     """Where ``role`` is held: 'body', 'council', 'cluster', None (global) or '' (anywhere)."""
     if role in UNIT_ROLES:
         return "body"
@@ -84,7 +84,7 @@ def _role_scope(role: str) -> str | None:
 
 def _scope_problem(line: RoleEntry) -> str | None:
     given = [k for k in SCOPES if getattr(line, k) is not None]
-    need = _role_scope(line.role)
+    need = role_scope(line.role)
     if need is None and given:
         return f"role '{line.role}' is held everywhere: leave out '{given[0]}'"
     if need and given != [need]:

@@ -23,10 +23,10 @@ SECTIONS = ("bodies", "councils", "clusters", "periods", "people", "users", "rol
 three sit under ``history``; in a table each is a sheet (or CSV file) of its own."""
 HISTORY = ("awards", "initiatives", "discipline")
 
-_CODE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.\-]*")
-_USERNAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.@\-]*")
+CODE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.\-]*")
+USERNAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.@\-]*")
 _ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
-_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 
 
 def _identifier(pattern: re.Pattern, what: str) -> Callable[[Any], Any]:
@@ -57,7 +57,7 @@ def _day(value: Any) -> Any:
 
 
 def _email(value: str) -> str:
-    if not _EMAIL.fullmatch(value):
+    if not EMAIL.fullmatch(value):
         raise ValueError(f"'{value}' is not an email address")
     return value
 
@@ -81,9 +81,9 @@ def _text(length: int) -> Any:
                      AfterValidator(nfc)]
 
 
-Code = Annotated[str, BeforeValidator(_identifier(_CODE, "code")), StringConstraints(max_length=64)]
-PeriodCode = Annotated[str, BeforeValidator(_identifier(_CODE, "code")), StringConstraints(max_length=32)]
-Username = Annotated[str, BeforeValidator(_identifier(_USERNAME, "user name")), StringConstraints(max_length=64)]
+Code = Annotated[str, BeforeValidator(_identifier(CODE, "code")), StringConstraints(max_length=64)]
+PeriodCode = Annotated[str, BeforeValidator(_identifier(CODE, "code")), StringConstraints(max_length=32)]
+Username = Annotated[str, BeforeValidator(_identifier(USERNAME, "user name")), StringConstraints(max_length=64)]
 Word = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=32)]
 Email = Annotated[str, StringConstraints(strip_whitespace=True, max_length=254), AfterValidator(_email)]
 Day = Annotated[date, BeforeValidator(_day)]
