@@ -20,7 +20,7 @@ from sqlalchemy import select
 
 from workflow.domain import clusters as service
 from workflow.domain import nominations as nominations_service
-from workflow.domain.errors import DomainError, NotAllowed
+from workflow.domain.errors import NotAllowed
 from workflow.domain.models import (AcclaimVote, Body, Cluster, ClusterLeadership, ClusterMembership, ClusterResult,
                                     ClusterScore, Covenant, Nomination, Period, User)
 from workflow.models import WorkflowInstance
@@ -32,6 +32,7 @@ from .database import db
 from .extensions import laurel
 from .i18n import localized
 from .nominations import Choice, choices
+from .refusals import refused_at
 
 bp = Blueprint("clusters", __name__)
 
@@ -265,13 +266,9 @@ def record_scores(cluster_id: int, period_code: str, body_id: int):
     covenant = db().get(Covenant, (cluster.id, period.id)) or abort(404)
     scores, errors = _parse_scores(covenant)
     if not errors:
-        try:
+        with refused_at(errors, ""):
             service.record_scores(db(), signed_in_user(), cluster, period.id, scored_body_id=body_id,
                                   scores=scores, on=today())
-        except NotAllowed:
-            raise
-        except DomainError as refused:
-            errors = {"": [localized(refused)]}
     if errors:
         db().rollback()
         return _page(cluster, period, roles, errors=errors, failed=f"scores:{body_id}", form=request.form,
@@ -288,14 +285,11 @@ def record_scores(cluster_id: int, period_code: str, body_id: int):
 def cast_acclaim_vote(cluster_id: int, period_code: str):
     cluster, period, roles = _cluster(cluster_id, period_code)
     candidates = [int(c) for c in request.form.getlist("candidate") if c.isdigit()]
-    try:
+    errors: dict[str, list[str]] = {}
+    with refused_at(errors, "candidate"):
         service.cast_acclaim_vote(db(), signed_in_user(), cluster, period.id, candidates=candidates, on=today())
-    except NotAllowed:
-        raise
-    except DomainError as refused:
-        db().rollback()
-        return _page(cluster, period, roles, errors={"candidate": [localized(refused)]}, failed="vote",
-                     form=request.form, status=400)
+    if errors:
+        return _page(cluster, period, roles, errors=errors, failed="vote", form=request.form, status=400)
     db().commit()
     flash(_("Your unit's vote has been recorded."), "success")
     return _back(cluster, period, "vote")
@@ -308,14 +302,11 @@ def cast_acclaim_vote(cluster_id: int, period_code: str):
 def record_result(cluster_id: int, period_code: str):
     cluster, period, roles = _cluster(cluster_id, period_code)
     tie = [int(b) for b in request.form.getlist("tie") if b.isdigit()]
-    try:
+    errors: dict[str, list[str]] = {}
+    with refused_at(errors, "tie"):
         service.record_result(db(), signed_in_user(), cluster, period.id, now=utcnow(), tie_decision=tie)
-    except NotAllowed:
-        raise
-    except DomainError as refused:
-        db().rollback()
-        return _page(cluster, period, roles, errors={"tie": [localized(refused)]}, failed="result",
-                     form=request.form, status=400)
+    if errors:
+        return _page(cluster, period, roles, errors=errors, failed="result", form=request.form, status=400)
     db().commit()
     flash(_("The result has been recorded as the minutes' data."), "success")
     return _back(cluster, period, "result")

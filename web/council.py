@@ -20,7 +20,6 @@ from sqlalchemy import select
 from workflow.documents.minutes import minutes_content, render_minutes
 from workflow.domain import ballots
 from workflow.domain import nominations as service
-from workflow.domain.errors import DomainError, NotAllowed
 from workflow.domain.models import Attendance, BallotCast, Body, Council, CouncilSession, Nomination, Period, User
 from workflow.domain.organisation import COUNCIL_ROLES
 from workflow.workdays import utcnow
@@ -29,8 +28,8 @@ from .access import book, today
 from .auth import signed_in_user
 from .database import db
 from .extensions import laurel
-from .i18n import localized
 from .pdf import file_name, pdf_response
+from .refusals import refused_at
 
 bp = Blueprint("council", __name__)
 
@@ -165,14 +164,9 @@ def open_session():
     if not chosen or None in chosen:
         errors["nomination"] = [_("Choose at least one nomination for the agenda.")]
     if not errors:
-        try:
+        with refused_at(errors, "nomination"):
             sitting = ballots.open_session(db(), laurel.state.engine, signed_in_user(), council, period_id=period.id,
                                            title=title, held_on=held_on, nominations=chosen)
-        except NotAllowed:
-            raise
-        except DomainError as refused:
-            db().rollback()
-            errors["nomination"] = [localized(refused)]
     if errors:
         return _index(errors=errors, failed=council.id, status=400)
     db().commit()
@@ -250,13 +244,10 @@ def cast(session_id: int):
     answers, errors = _answers(ballots.ballot_items(db(), member, sitting))
     if errors:
         return _show(sitting, errors=errors, status=400)
-    try:
+    with refused_at(errors, ""):
         ballots.cast_ballot(db(), laurel.state.catalogue, member, sitting, answers)
-    except NotAllowed:
-        raise
-    except DomainError as refused:
-        db().rollback()
-        return _show(db().get(CouncilSession, session_id), general=[localized(refused)], status=400)
+    if errors:
+        return _show(db().get(CouncilSession, session_id), general=errors[""], status=400)
     db().commit()
     flash(_("Your ballot has been received. The votes are counted when the session closes."), "success")
     return redirect(url_for(".show", session_id=session_id))
@@ -268,13 +259,11 @@ def attendance(session_id: int):
     sitting = _visible_session(session_id)
     _require(sitting, {ballots.ORGANISER})
     present = [int(i) for i in request.form.getlist("present") if i.isdigit()]
-    try:
+    errors: dict[str, list[str]] = {}
+    with refused_at(errors, ""):
         ballots.record_attendance(db(), signed_in_user(), sitting, present)
-    except NotAllowed:
-        raise
-    except DomainError as refused:
-        db().rollback()
-        return _show(db().get(CouncilSession, session_id), general=[localized(refused)], status=400)
+    if errors:
+        return _show(db().get(CouncilSession, session_id), general=errors[""], status=400)
     db().commit()
     flash(_("The attendance has been recorded."), "success")
     return redirect(url_for(".show", session_id=session_id) + "#attendance")
@@ -310,14 +299,11 @@ def record_written(session_id: int, member_id: int):
     answers, errors = _answers(ballots.ballot_items(db(), member, sitting))
     if errors:
         return _written_page(sitting, member, errors=errors, status=400)
-    try:
+    with refused_at(errors, ""):
         ballots.cast_ballot(db(), laurel.state.catalogue, member, sitting, answers, recorded_by=signed_in_user())
-    except NotAllowed:
-        raise
-    except DomainError as refused:
-        db().rollback()
+    if errors:
         return _written_page(db().get(CouncilSession, session_id), db().get(User, member_id),
-                             general=[localized(refused)], status=400)
+                             general=errors[""], status=400)
     db().commit()
     flash(_("The written vote of %(name)s has been recorded.", name=member.display_name), "success")
     return redirect(url_for(".show", session_id=session_id))

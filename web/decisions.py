@@ -20,21 +20,21 @@ from workflow import Blocked
 from workflow.documents.certificate import certificate_content, render_certificates
 from workflow.domain import decisions as service
 from workflow.domain import nominations as nominations_service
-from workflow.domain.errors import DomainError, NotAllowed
 from workflow.domain.models import Body, Council, Decision, DecisionDocument, Nomination, Period, Person, User
 from workflow.domain.worklist import visible_nominations
 from workflow.models import WorkflowInstance
 from workflow.workdays import utcnow
 
 from .access import book, today
+from .actions import Choice, field_errors, requested
+from .actions import choices as offered_choices
 from .auth import signed_in_user
 from .database import db
 from .export import xlsx_response
 from .extensions import laurel
 from .i18n import localized
-from .actions import Choice, field_errors, requested
-from .actions import choices as offered_choices
 from .pdf import file_name, pdf_response
+from .refusals import refused_at
 from .timeline import timeline
 
 bp = Blueprint("decisions", __name__)
@@ -177,14 +177,9 @@ def draft():
     if not chosen or None in chosen:
         errors["nomination"] = [_("Choose at least one approved nomination.")]
     if not errors:
-        try:
+        with refused_at(errors, "nomination"):
             decision = service.draft_decision(db(), laurel.state.engine, signed_in_user(), council, period_id=period.id,
                                               title=title, nominations=chosen, now=utcnow())
-        except NotAllowed:
-            raise
-        except DomainError as refused:
-            db().rollback()
-            errors["nomination"] = [localized(refused)]
     if errors:
         return _index(errors=errors, failed=f"draft-{council.id}", status=400)
     db().commit()
@@ -204,14 +199,9 @@ def draft_revocation():
     if revoked is None or revoked.council_id != council.id:
         errors["revokes"] = [_("Choose the decision to revoke.")]
     if not errors:
-        try:
+        with refused_at(errors, "revokes"):
             decision = service.draft_revocation(db(), laurel.state.engine, signed_in_user(), revoked, title=title,
                                                 now=utcnow())
-        except NotAllowed:
-            raise
-        except DomainError as refused:
-            db().rollback()
-            errors["revokes"] = [localized(refused)]
     if errors:
         return _index(errors=errors, failed=f"revoke-{council.id}", status=400)
     db().commit()

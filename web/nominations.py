@@ -21,7 +21,7 @@ from workflow import Blocked
 from workflow.diagram import guard_labels, to_svg
 from workflow.domain import nominations as service
 from workflow.domain.dossier import attach
-from workflow.domain.errors import DomainError, NotAllowed
+from workflow.domain.errors import DomainError
 from workflow.domain.models import (Attachment, Body, Blob, Nomination, Period, Person, PublicComment,
                                     Submission, User)
 from workflow.domain.organisation import actor_for
@@ -31,13 +31,14 @@ from workflow.models import WorkflowInstance
 from workflow.workdays import utcnow
 
 from .access import book, today, visible_nomination
+from .actions import Choice, field_errors, requested
+from .actions import choices as offered_choices
 from .auth import signed_in_user
 from .database import db
 from .export import xlsx_response
 from .extensions import laurel
 from .i18n import lang, localized
-from .actions import Choice, field_errors, requested
-from .actions import choices as offered_choices
+from .refusals import refused_at
 from .timeline import Entry
 from .timeline import timeline as instance_timeline
 
@@ -314,17 +315,13 @@ def create_submission():
         errors["awards"] = [_("Choose at least one award.")]
     if not request.form.get("title", "").strip():
         errors["title"] = [_("Give the submission a title.")]
+    if not errors:
+        with refused_at(errors, "awards"):
+            submission = service.create_submission(db(), laurel.state.catalogue, user, body_id=body_id, period=period,
+                                                   award_codes=awards, title=request.form.get("title", ""),
+                                                   reference=request.form.get("reference") or None, now=utcnow())
     if errors:
         return _submissions_page(errors, 400)
-    try:
-        submission = service.create_submission(db(), laurel.state.catalogue, user, body_id=body_id, period=period,
-                                               award_codes=awards, title=request.form.get("title", ""),
-                                               reference=request.form.get("reference") or None, now=utcnow())
-    except NotAllowed:
-        raise
-    except DomainError as refused:
-        db().rollback()
-        return _submissions_page({"awards": [localized(refused)]}, 400)
     db().commit()
     return redirect(url_for(".submission", submission_id=submission.id))
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user, login_required
 
 from workflow.domain import notifications as service
@@ -56,7 +57,7 @@ def read(notification_id: int):
 def read_all():
     count = service.mark_all_read(db(), current_user.id, utcnow())
     db().commit()
-    flash(_("%(n)s notifications marked as read.", n=count), "success")
+    flash(ngettext("%(num)s notification marked as read.", "%(num)s notifications marked as read.", count), "success")
     return redirect(url_for(".index"))
 
 
