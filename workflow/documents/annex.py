@@ -3,7 +3,7 @@
 WeasyPrint takes 8–11 s here for a table of 1,000 four-column rows (it lays out every cell
 as boxes in Python); ReportLab's table takes well under a second, so the annex pages are
 made with it and appended to the WeasyPrint pages (see ``bench/pdf.py`` for the figures).
-Cells that fit on one line are drawn as plain strings; only longer ones are wrapped.
+Cells are plain strings, broken into lines here (ReportLab's paragraphs cost ten times more).
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from reportlab.lib import colors
 from reportlab.lib.enums import TA_CENTER
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
+from reportlab.lib.utils import simpleSplit
 from reportlab.lib.units import mm
 from reportlab.pdfbase import pdfmetrics
 from reportlab.platypus import PageBreak, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
@@ -28,11 +29,11 @@ MARGINS = {"left": 30 * mm, "right": 15 * mm, "top": 20 * mm, "bottom": 20 * mm}
 SIZE = 12
 
 
-def _cell(text: str, width: float, style: ParagraphStyle):
-    """A plain string when it fits, a wrapping paragraph when it does not."""
+def _cell(text: str, width: float) -> str:
+    """The text broken into the lines that fit the column (plain strings: no paragraph layout)."""
     if pdfmetrics.stringWidth(text, "Serif-regular", SIZE) <= width - 8:
         return text
-    return Paragraph(escape(text), style)
+    return "\n".join(simpleSplit(text, "Serif-regular", SIZE, width - 8))
 
 
 def render_annex(content: DecisionContent, first_page: int) -> tuple[bytes, int]:
@@ -40,7 +41,6 @@ def render_annex(content: DecisionContent, first_page: int) -> tuple[bytes, int]
     how many there are."""
     reportlab_serif()
     usable = A4[0] - MARGINS["left"] - MARGINS["right"]
-    wrap = ParagraphStyle("cell", fontName="Serif-regular", fontSize=SIZE, leading=SIZE + 2)
     title = ParagraphStyle("title", fontName="Serif-bold", fontSize=13, leading=16, alignment=TA_CENTER)
     caption = ParagraphStyle("caption", fontName="Serif-italic", fontSize=13, leading=16, alignment=TA_CENTER)
     columns = content.annex_columns
@@ -54,16 +54,16 @@ def render_annex(content: DecisionContent, first_page: int) -> tuple[bytes, int]
             widths = [usable * .08, usable * .30, usable * .27, usable * .35]
             header = [columns.get("number", "STT"), columns.get("name", ""), columns.get("position", ""),
                       columns.get("unit", "")]
-            rows = [[str(i), _cell(a.name, widths[1], wrap), _cell(a.position, widths[2], wrap),
-                     _cell(a.unit, widths[3], wrap)] for i, a in enumerate(group.awardees, 1)]
+            rows = [[str(i), _cell(a.name, widths[1]), _cell(a.position, widths[2]),
+                     _cell(a.unit, widths[3])] for i, a in enumerate(group.awardees, 1)]
         else:
             widths = [usable * .08, usable * .50, usable * .42]
             header = [columns.get("number", "STT"), columns.get("collective", ""), columns.get("unit", "")]
-            rows = [[str(i), _cell(a.name, widths[1], wrap), _cell(a.unit, widths[2], wrap)]
+            rows = [[str(i), _cell(a.name, widths[1]), _cell(a.unit, widths[2])]
                     for i, a in enumerate(group.awardees, 1)]
         table = Table([header] + rows, colWidths=widths, repeatRows=1)
         table.setStyle(TableStyle([
-            ("FONT", (0, 0), (-1, -1), "Serif-regular", SIZE), ("FONT", (0, 0), (-1, 0), "Serif-bold", SIZE),
+            ("FONT", (0, 0), (-1, -1), "Serif-regular", SIZE, SIZE + 2), ("FONT", (0, 0), (-1, 0), "Serif-bold", SIZE, SIZE + 2),
             ("GRID", (0, 0), (-1, -1), 0.5, colors.black), ("VALIGN", (0, 0), (-1, -1), "TOP"),
             ("ALIGN", (0, 0), (0, -1), "CENTER"), ("ALIGN", (0, 0), (-1, 0), "CENTER")]))
         story.append(table)
