@@ -141,3 +141,13 @@ def test_a_bad_new_submission_comes_back_with_the_messages_at_the_fields(client_
                     "Choose at least one award.", "Give the submission a title."):
         assert message in page
     assert page.count('aria-invalid="true"') >= 3
+
+
+def test_the_working_lists_export_as_xlsx(client_as):
+    for username, url, header in (("thuongtruc.tb", "/decisions?format=xlsx", "Số"),
+                                  ("thuongtruc.tw", "/appraisal?format=xlsx", "Người/tập thể được đề nghị"),
+                                  ("canbo.tccs", "/submissions?format=xlsx", "Tiêu đề")):
+        response = client_as(username).get(url)
+        assert response.status_code == 200, url
+        sheet = openpyxl.load_workbook(io.BytesIO(response.data)).active
+        assert header in [c.value for c in sheet[1]] and sheet.max_row >= 2, url

@@ -28,11 +28,13 @@ from workflow.models import WorkflowInstance
 from workflow.workdays import utcnow
 
 from .access import book, require_role, visible_nomination
+from .actions import Choice
 from .auth import signed_in_user
 from .database import db
+from .export import xlsx_response
 from .extensions import laurel
 from .i18n import localized
-from .nominations import Choice, choices
+from .nominations import choices
 
 bp = Blueprint("appraisal", __name__)
 
@@ -131,6 +133,12 @@ def _page(*, errors: dict | None = None, failed: str | None = None, form=None, s
     labels = {row.instance.state: row.state.label for row in queue}
     step = request.args.get("step", "")
     shown = [row for row in queue if row.instance.state == step] if step in steps else queue
+    if request.method == "GET" and request.args.get("format") == "xlsx":
+        return xlsx_response("tham-dinh", _("Appraisal"), [_("Nomination no."), _("Nominee"), _("Award"), _("Unit"),
+                                                          _("Step"), _("Deadline of this step")],
+                             [[r.nomination.id, r.nominee, localized(laurel.state.catalogue.award(
+                                 r.nomination.award_code).name), r.unit.name, localized(r.state.label),
+                               r.instance.deadline_at] for r in shown])
     comments = posting.comments_of(db(), [row.nomination.id for row in posted])
     local_today = now.astimezone(laurel.state.engine.calendar.zone).date()
     return render_template(

@@ -27,11 +27,12 @@ from workflow.models import WorkflowInstance
 from workflow.workdays import utcnow
 
 from .access import book, today
+from .actions import Choice
 from .auth import signed_in_user
 from .database import db
 from .extensions import laurel
 from .i18n import localized
-from .nominations import Choice, choices
+from .nominations import choices
 from .refusals import refused_at
 
 bp = Blueprint("clusters", __name__)

@@ -143,6 +143,11 @@ def _index(*, errors: dict[str, list[str]] | None = None, failed: str | None = N
     engine = laurel.state.engine
     rows = [(d, engine.spec_of(db(), i).states[i.state]) for d, i in db().execute(query)]
     councils = {c.id: c.name for c in db().scalars(select(Council).where(Council.id.in_({d.council_id for d, _s in rows})))}
+    if request.method == "GET" and request.args.get("format") == "xlsx":
+        return xlsx_response("quyet-dinh", _("Decisions"), [_("Number"), _("Title"), _("Council"), _("Step"),
+                                                           _("Issued on")],
+                             [[d.number or "", d.title, councils[d.council_id], localized(state.label), d.issued_on]
+                              for d, state in rows])
     return render_template("decisions/index.html", rows=rows, councils=councils, draftings=_draftings(),
                            errors=errors or {}, failed=failed, form=request.form if failed else {}), status
 

@@ -8,6 +8,7 @@ from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 
 from flask import Response
+from flask_babel import get_timezone
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
@@ -17,8 +18,8 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def _cell(value):
-    if isinstance(value, datetime):
-        return value.replace(tzinfo=None)  # Excel keeps no time zone; the view passes local times
+    if isinstance(value, datetime):  # Excel keeps no time zone: the local time, as the pages show it
+        return (value.astimezone(get_timezone()) if value.tzinfo else value).replace(tzinfo=None)
     if isinstance(value, (int, float, date)) or value is None:
         return value
     text = str(value)

@@ -286,6 +286,11 @@ def _open_periods() -> list[Period]:
 def _submissions_page(errors: dict[str, list[str]] | None = None, status: int = 200):
     units = [a.scope_id for a in book().assignments if a.scope_kind == "body"]
     rows = db().scalars(select(Submission).where(Submission.body_id.in_(units)).order_by(Submission.id.desc())).all()
+    if request.method == "GET" and request.args.get("format") == "xlsx":
+        names = {b.id: b.name for b in db().scalars(select(Body).where(Body.id.in_({s.body_id for s in rows})))}
+        return xlsx_response("to-trinh", _("Submissions"), [_("Title"), _("Reference (the letter's own number)"),
+                                                            _("Unit"), _("Created")],
+                             [[s.title, s.reference or "", names[s.body_id], s.created_at] for s in rows])
     return render_template("nominations/submissions.html", rows=rows, units=_officer_units(), periods=_open_periods(),
                            awards=laurel.state.catalogue.awards, bodies={b.id: b for b in db().scalars(select(Body))},
                            counts=dict(db().execute(select(Nomination.submission_id, func.count())
