@@ -253,3 +253,63 @@ def test_the_command_line_verifies_offline(desk, issued, cli, tmp_path):
     assert result.exit_code == 1 and "NOT an issued decision" in result.output
     assert "INVALID" in result.output or "Cannot read" in result.output
     assert "Test CA ready" in cli("keys", "init").output
+
+
+def test_a_genuine_decision_stays_genuine_after_its_certificate_expires(desk, issued, keys_folder):
+    from datetime import timedelta
+
+    from workflow.documents.verification import check_signatures
+    document = _document(desk, issued)
+    roots = Keys(keys_folder).trust_roots()
+    later = document.signed_at.replace(tzinfo=document.signed_at.tzinfo or __import__("datetime").timezone.utc) \
+        + timedelta(days=6 * 366)
+    [expired] = check_signatures(document.data, roots, moment=later)
+    assert expired.intact and expired.valid and not expired.trusted  # judged years later, the certificate is dead
+    with desk.readers() as s:
+        assert verify_pdf(s, document.data, roots).genuine  # the stored bytes are judged as of their signing
+
+
+def test_a_file_with_many_signatures_is_not_checked_at_length(desk, issued, keys_folder):
+    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+    from pyhanko.sign import fields, signers
+    source = Keys(keys_folder).test_signer("many.signatures", name="Người thử", organisation="Thử")
+    signer = signers.SimpleSigner.load_pkcs12(str(source.path), passphrase=source.passphrase)
+    data = _document(desk, issued).data
+    for n in range(5):
+        out = io.BytesIO()
+        signers.sign_pdf(IncrementalPdfFileWriter(io.BytesIO(data)), signers.PdfSignatureMetadata(field_name=f"Extra{n}"),
+                         signer=signer, output=out)
+        data = out.getvalue()
+    with desk.readers() as s:
+        result = verify_pdf(s, data, Keys(keys_folder).trust_roots())
+    assert result.unreadable and "6 signatures" in result.unreadable and not result.genuine
+
+
+def test_once_real_keys_are_configured_no_test_key_signs_and_the_test_ca_is_not_trusted(tmp_path):
+    from workflow.documents.keys import KeyProblem
+    keys = Keys(tmp_path / "keys")
+    keys.init()
+    assert len(keys.trust_roots()) == 1
+    keys.signers_file.write_text("chutich.tb:\n  pkcs12: /nowhere/chutich.p12\n", encoding="utf-8")
+    assert keys.trust_roots() == []
+    with pytest.raises(KeyProblem, match="names no key for the signer 'vanthu.tb'"):
+        keys.source_for("vanthu.tb", name="Đỗ Thị Mai", organisation="Ban Tổ chức")
+    assert keys.source_for("chutich.tb", name="Phạm Văn Tuân", organisation="Ban Tổ chức").path.name == "chutich.p12"
+    with pytest.raises(KeyProblem, match="cannot name a key file"):
+        Keys(tmp_path / "other").test_signer("../escape", name="x", organisation="y")
+
+
+def test_a_signer_without_a_key_gets_a_message_and_nothing_is_issued(desk, keys_folder, tmp_path, domain):
+    from workflow.documents.publisher import Publisher
+    from workflow.domain.errors import DomainError
+    production = tmp_path / "production-keys"
+    production.mkdir()
+    (production / "signers.yaml").write_text("someone.else:\n  pkcs12: /nowhere.p12\n", encoding="utf-8")
+    desk.engine = domain.build_engine(publisher=Publisher.of(domain, Keys(production), "http://laurel.test"))
+    decision_id = desk.decide(desk.voted_through(["d1_1"]), steps=("submit_for_signature", "sign"))
+    with pytest.raises(DomainError) as refused:
+        desk.act_on_decision(decision_id, "issue")
+    assert "names no key for the signer" in refused.value.en
+    with desk.readers() as s:
+        assert s.get(Decision, decision_id).number is None
+        assert s.scalar(select(func.count()).select_from(DecisionDocument)) == 0

@@ -84,3 +84,22 @@ def test_the_minutes_of_a_closed_session_for_the_council(web, client_as):
     if still_open is not None:
         assert member.get(f"/sessions/{still_open.id}/minutes.pdf").status_code == 404
     assert client_as("canbo.tccs").get(f"/sessions/{closed.id}/minutes.pdf").status_code == 404
+
+
+def test_a_revoked_decision_prints_no_certificates(web, client_as):
+    from test_web_decisions import REVOKED
+    revoked = decision(web, REVOKED)
+    clerk = client_as("vanthu.tb", lang="en")
+    assert clerk.get(f"/decisions/{revoked.id}/certificates.pdf").status_code == 404
+    page = clerk.get(f"/decisions/{revoked.id}").get_data(as_text=True)
+    assert "certificates.pdf" not in page and "decision.pdf" in page
+
+
+def test_odd_numbers_in_a_request_are_refused_not_crashed_on(web, client_as):
+    issued = decision(web, FIRST)
+    clerk = client_as("vanthu.tb")
+    for odd in ("²", "9" * 30, "-1", "1e3"):
+        assert clerk.get(f"/decisions/{issued.id}/certificates.pdf?nomination={odd}").status_code == 404
+    office = client_as("thuongtruc.tb")
+    response = office.post("/decisions", data={"council": "2", "title": "QĐ", "period": "1", "nomination": ["²", "9" * 30]})
+    assert response.status_code in (400, 404)

@@ -84,3 +84,8 @@ def test_the_pages_in_english(web):
     document = _documents(web)["in force"]
     assert "Issued and in force" in client.get(f"/v/{document.verify_code}").get_data(as_text=True)
     assert "Genuine." in _upload(client, document.data).get_data(as_text=True)
+
+
+def test_a_file_too_large_to_be_a_decision_is_not_read(web):
+    response = _upload(web.test_client(), b"%PDF-1.4\n" + b"0" * (11 * 1024 * 1024))
+    assert response.status_code == 413 and "10 MB" in response.get_data(as_text=True)

@@ -18,6 +18,7 @@ from .access import today
 from .database import db
 from .extensions import laurel
 from .i18n import localized
+from .params import as_id
 
 __all__ = ["Choice", "Requested", "choices", "principals", "requested", "field_errors"]
 
@@ -71,16 +72,16 @@ def requested(offered: list[Choice]) -> Requested:
     """The posted action form, checked against what the page offered (400 when malformed,
     403 when the action is not the person's)."""
     trigger = request.form.get("trigger", "")[:64]
-    version = request.form.get("version", "")
-    if not version.isdigit():
+    version = as_id(request.form.get("version"))
+    if version is None:
         abort(400)
     acting_for = None
-    if request.form.get("acting_for", "").isdigit():
-        acting_for = db().get(User, int(request.form["acting_for"])) or abort(400)
+    if request.form.get("acting_for"):
+        acting_for = db().get(User, as_id(request.form["acting_for"]) or 0) or abort(400)
     option = next((c.option for c in offered if c.option.trigger == trigger), None)
     if option is None:
         abort(403)
-    return Requested(option, int(version), acting_for, request.form.get("comment"),
+    return Requested(option, version, acting_for, request.form.get("comment"),
                      {name: request.form.get(f"input:{name}", "") for name in option.inputs})
 
 

@@ -19,6 +19,7 @@ from workflow.domain.models import User
 
 from .database import db
 from .extensions import login_manager
+from .params import as_id
 
 __all__ = ["bp", "SignedIn", "signed_in_user", "hash_password"]
 
@@ -47,9 +48,9 @@ class SignedIn(UserMixin):
 @login_manager.user_loader
 def _load(session_id: str) -> SignedIn | None:
     user_id, _, stamp = session_id.partition(".")
-    if not user_id.isdigit():
+    if as_id(user_id) is None:
         return None
-    user = db().get(User, int(user_id))
+    user = db().get(User, as_id(user_id))
     if user is None or not user.active:
         return None
     signed_in = SignedIn(user)

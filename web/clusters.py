@@ -33,6 +33,7 @@ from .database import db
 from .extensions import laurel
 from .i18n import localized
 from .nominations import choices
+from .params import ids_in
 from .refusals import refused_at
 
 bp = Blueprint("clusters", __name__)
@@ -285,7 +286,7 @@ def record_scores(cluster_id: int, period_code: str, body_id: int):
 @login_required
 def cast_acclaim_vote(cluster_id: int, period_code: str):
     cluster, period, roles = _cluster(cluster_id, period_code)
-    candidates = [int(c) for c in request.form.getlist("candidate") if c.isdigit()]
+    candidates = ids_in(request.form.getlist("candidate"))
     errors: dict[str, list[str]] = {}
     with refused_at(errors, "candidate"):
         service.cast_acclaim_vote(db(), signed_in_user(), cluster, period.id, candidates=candidates, on=today())
@@ -302,7 +303,7 @@ def cast_acclaim_vote(cluster_id: int, period_code: str):
 @login_required
 def record_result(cluster_id: int, period_code: str):
     cluster, period, roles = _cluster(cluster_id, period_code)
-    tie = [int(b) for b in request.form.getlist("tie") if b.isdigit()]
+    tie = ids_in(request.form.getlist("tie"))
     errors: dict[str, list[str]] = {}
     with refused_at(errors, "tie"):
         service.record_result(db(), signed_in_user(), cluster, period.id, now=utcnow(), tie_decision=tie)
@@ -325,7 +326,7 @@ def review(cluster_id: int, period_code: str):
     option = options.get(trigger)
     if option is None:
         abort(403)
-    chosen_ids = {int(i) for i in request.form.getlist("nomination") if i.isdigit()}
+    chosen_ids = set(ids_in(request.form.getlist("nomination")))
     chosen = [item.nomination for item in waiting if item.nomination.id in chosen_ids]
     comment = request.form.get("comment", "")
     files = {}

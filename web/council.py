@@ -28,6 +28,7 @@ from .access import book, today
 from .auth import signed_in_user
 from .database import db
 from .extensions import laurel
+from .params import ids_in
 from .pdf import file_name, pdf_response
 from .refusals import refused_at
 
@@ -154,7 +155,7 @@ def open_session():
     title = request.form.get("title", "").strip()
     held_on = _parse_date(request.form.get("held_on", ""))
     period = db().get(Period, request.form.get("period", type=int) or 0)
-    chosen = [db().get(Nomination, int(i)) for i in request.form.getlist("nomination") if i.isdigit()]
+    chosen = [db().get(Nomination, i) for i in ids_in(request.form.getlist("nomination"))]
     if not title:
         errors["title"] = [_("Give the session a title.")]
     if held_on is None:
@@ -258,7 +259,7 @@ def cast(session_id: int):
 def attendance(session_id: int):
     sitting = _visible_session(session_id)
     _require(sitting, {ballots.ORGANISER})
-    present = [int(i) for i in request.form.getlist("present") if i.isdigit()]
+    present = ids_in(request.form.getlist("present"))
     errors: dict[str, list[str]] = {}
     with refused_at(errors, ""):
         ballots.record_attendance(db(), signed_in_user(), sitting, present)

@@ -14,9 +14,13 @@ from .extensions import laurel
 __all__ = ["db", "init_app"]
 
 
+READ_ONLY_POSTS = {"verify.check", "i18n.switch"}  # forms that change nothing in the database
+
+
 def db() -> Session:
     if "db" not in g:
-        factory = laurel.state.write_sessions if request.method == "POST" else laurel.state.sessions
+        writes = request.method == "POST" and request.endpoint not in READ_ONLY_POSTS
+        factory = laurel.state.write_sessions if writes else laurel.state.sessions
         g.db = factory()
     return g.db
 

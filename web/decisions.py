@@ -15,6 +15,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 from flask_login import login_required
 from sqlalchemy import select
+from sqlalchemy.orm import defer
 
 from workflow import Blocked
 from workflow.documents.certificate import certificate_content, render_certificates
@@ -33,6 +34,7 @@ from .database import db
 from .export import xlsx_response
 from .extensions import laurel
 from .i18n import localized
+from .params import as_id, ids_in
 from .pdf import file_name, pdf_response
 from .refusals import refused_at
 from .timeline import timeline
@@ -82,8 +84,10 @@ def _linked(user: User, nominations: list[Nomination]) -> set[int]:
 
 def _printable(decision: Decision, linked: set[int]) -> set[int]:
     """The awardees whose certificates the person may print: all of them for the council's
-    people (the clerk prints them), else those the person may open."""
+    people (the clerk prints them), else those the person may open; none once revoked."""
     nominations = service.decision_items(db(), decision)
+    if service.revoked_by(db(), decision.id) is not None:
+        return set()  # a revoked decision's certificates are no longer printed
     if decision.council_id in book().councils or "admin" in book().global_roles:
         return {n.id for n in nominations}
     return {n.id for n in nominations if n.id in linked}
@@ -174,7 +178,7 @@ def draft():
     errors: dict[str, list[str]] = {}
     title = request.form.get("title", "").strip()
     period = db().get(Period, request.form.get("period", type=int) or 0)
-    chosen = [db().get(Nomination, int(i)) for i in request.form.getlist("nomination") if i.isdigit()]
+    chosen = [db().get(Nomination, i) for i in ids_in(request.form.getlist("nomination"))]
     if not title:
         errors["title"] = [_("Give the decision a title.")]
     if period is None:
@@ -226,7 +230,7 @@ def _page(decision: Decision, *, errors: dict[str, list[str]] | None = None, fai
                   if service.can_view_decision(db(), user, d, today())]
     awardees = _awardees(decision)
     linked = _linked(user, [a.nomination for a in awardees])
-    document = db().get(DecisionDocument, decision.id)
+    document = db().get(DecisionDocument, decision.id, options=[defer(DecisionDocument.data)])
     return render_template(
         "decisions/show.html", linked=linked, decision=decision, instance=instance, spec=spec, document=document,
         printable=_printable(decision, linked) if document and decision.kind == "award" else set(),
@@ -292,11 +296,12 @@ def certificates(decision_id: int):
     """Certificates of an issued award decision: ``?nomination=N`` for one awardee, else all the
     person may print (one page each)."""
     decision = _visible(decision_id)
-    if db().get(DecisionDocument, decision.id) is None or decision.kind != "award":
+    if db().get(DecisionDocument, decision.id, options=[defer(DecisionDocument.data)]) is None \
+            or decision.kind != "award":
         abort(404)
     printable = _printable(decision, _linked(signed_in_user(), service.decision_items(db(), decision)))
-    wanted = request.args.get("nomination", "")
-    chosen = sorted(printable) if not wanted else ([int(wanted)] if wanted.isdigit() and int(wanted) in printable else [])
+    wanted = request.args.get("nomination")
+    chosen = sorted(printable) if wanted is None else [n for n in [as_id(wanted)] if n in printable]
     if not chosen:
         abort(404)
     state = laurel.state

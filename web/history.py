@@ -15,6 +15,7 @@ from .database import db
 from .export import xlsx_response
 from .extensions import laurel
 from .i18n import localized
+from .params import as_id
 
 bp = Blueprint("history", __name__)
 PAGE = 25
@@ -29,7 +30,7 @@ def _filters() -> dict[str, str]:
 def _search(filters: dict[str, str], *, limit: int, offset: int = 0) -> list[HistoryRow]:
     unit = filters.get("unit", "")
     return search(db(), text=filters.get("q"), award_code=filters.get("award"), period_code=filters.get("period"),
-                  body_id=int(unit) if unit.isdigit() else None, include_revoked=filters.get("revoked") == "1",
+                  body_id=as_id(unit), include_revoked=filters.get("revoked") == "1",
                   limit=limit, offset=offset)
 
 

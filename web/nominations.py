@@ -38,6 +38,7 @@ from .database import db
 from .export import xlsx_response
 from .extensions import laurel
 from .i18n import lang, localized
+from .params import as_id, ids_in
 from .refusals import refused_at
 from .timeline import Entry
 from .timeline import timeline as instance_timeline
@@ -221,11 +222,11 @@ def _listed():
              .outerjoin(Body, Body.id == Nomination.nominee_body_id))
     if f.get("period"):
         query = query.join(Period, Period.id == Nomination.period_id).where(Period.code == f["period"])
-    if f.get("unit", "").isdigit():
-        query = query.where(Nomination.proposer_body_id == int(f["unit"]))
-    if f.get("cluster", "").isdigit():
+    if as_id(f.get("unit")) is not None:
+        query = query.where(Nomination.proposer_body_id == as_id(f["unit"]))
+    if as_id(f.get("cluster")) is not None:
         query = query.where(Nomination.proposer_body_id.in_(
-            select(ClusterMembership.body_id).where(ClusterMembership.cluster_id == int(f["cluster"]))))
+            select(ClusterMembership.body_id).where(ClusterMembership.cluster_id == as_id(f["cluster"]))))
     if f.get("award"):
         query = query.where(Nomination.award_code == f["award"])
     if f.get("state"):
@@ -386,8 +387,8 @@ def add_nominee(submission_id: int):
     sub = _visible_submission(submission_id)
     _require_officer(sub)
     subject = request.form.get("subject", "")
-    person_id = int(subject[2:]) if subject.startswith("p:") and subject[2:].isdigit() else None
-    body_id = int(subject[2:]) if subject.startswith("u:") and subject[2:].isdigit() else None
+    person_id = as_id(subject[2:]) if subject.startswith("p:") else None
+    body_id = as_id(subject[2:]) if subject.startswith("u:") else None
     nomination = service.add_nomination(db(), laurel.state.engine, laurel.state.catalogue, signed_in_user(), sub,
                                         award_code=request.form.get("award", ""), person_id=person_id,
                                         nominee_body_id=body_id, achievements=request.form.get("achievements"),
@@ -419,7 +420,7 @@ def upload_submission_document(submission_id: int):
 def submit_all(submission_id: int):
     sub = _visible_submission(submission_id)
     _require_officer(sub)
-    chosen = {int(i) for i in request.form.getlist("nomination") if i.isdigit()}
+    chosen = set(ids_in(request.form.getlist("nomination")))
     items = [n for n in service.nominations_of(db(), sub.id) if not chosen or n.id in chosen]
     results = service.bulk_act(db(), laurel.state.engine, signed_in_user(), items, "submit", now=utcnow())
     db().commit()

@@ -18,6 +18,7 @@ from workflow.models import AuditEvent, WorkflowInstance
 from .database import db
 from .extensions import laurel
 from .i18n import localized
+from .params import ids_in
 
 __all__ = ["Entry", "timeline"]
 
@@ -49,7 +50,7 @@ def timeline(instance: WorkflowInstance, *, created: str,
     files = files or {}
     spec = laurel.state.engine.spec_of(db(), instance)
     events = list(db().scalars(select(AuditEvent).where(AuditEvent.instance_id == instance.id).order_by(AuditEvent.seq)))
-    ids = {int(i) for e in events for i in (e.actor_id, e.acting_for_id) if i and i.isdigit()}
+    ids = {n for e in events for n in ids_in(i for i in (e.actor_id, e.acting_for_id) if i)}
     users = {str(u.id): u for u in db().scalars(select(User).where(User.id.in_(ids)))}
     entries = []
     for e in events:

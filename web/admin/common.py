@@ -13,6 +13,7 @@ from workflow.domain.models import Cluster, Council, Person, User
 from ..database import db
 from ..extensions import laurel
 from ..i18n import localized
+from ..params import as_id
 from .forms import refuse, values
 
 
@@ -59,7 +60,7 @@ def scope_choices() -> list[SelectChoice]:
 def parse_scope(value: str | None) -> tuple[str | None, int | None]:
     """'body:12' → ('body', 12); '' → (None, None)."""
     kind, _sep, ident = (value or "").partition(":")
-    return (kind, int(ident)) if kind and ident.isdigit() else (None, None)
+    return (kind, as_id(ident)) if kind and as_id(ident) is not None else (None, None)
 
 
 def edit(form, save, *, title: str, done, saved_message: str, back: str, **context):

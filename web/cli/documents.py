@@ -1,6 +1,6 @@
 """``flask --app web keys init`` makes the local test CA; ``flask --app web decision verify
 FILE.pdf`` tells, offline, whether a file is exactly an issued decision and whether its
-signatures are valid (exit 0 only when both hold)."""
+signatures are valid (exit 0 only when both hold and the decision has not been revoked)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,8 @@ from cryptography.hazmat.primitives import hashes
 from flask.cli import AppGroup
 
 from workflow.documents.keys import Keys
-from workflow.documents.verification import Verification, revoked_by, verify_pdf
+from workflow.documents.verification import Verification, verify_pdf
+from workflow.domain.decisions import revoked_by
 from workflow.domain.models import Decision
 
 from ..extensions import laurel
@@ -46,23 +47,25 @@ def decision() -> None:
 def verify_command(file: Path) -> None:
     with laurel.state.sessions() as session:
         result = verify_pdf(session, file.read_bytes(), Keys(laurel.state.keys_folder).trust_roots())
-        _report_issue(session, result)
+        revoked = _report_issue(session, result)
     _report_signatures(result)
-    if not result.genuine:
+    if not result.genuine or revoked:
         raise SystemExit(1)
-    click.echo("GENUINE: an issued decision, signature valid.")
+    click.echo("GENUINE: an issued decision, in force, signature valid.")
 
 
-def _report_issue(session, result: Verification) -> None:
+def _report_issue(session, result: Verification) -> bool:
+    """Says what the file is; whether it is a decision since revoked."""
     click.echo(f"SHA-256 {result.sha256} ({result.size} bytes)")
     if result.document is None:
         click.echo("NOT an issued decision: no decision issued here has exactly these bytes.")
-        return
+        return False
     issued = session.get(Decision, result.document.decision_id)
     click.echo(f"Issued decision {issued.number} of {issued.issued_on:%d/%m/%Y}: {issued.title}")
     revoking = revoked_by(session, issued.id)
     if revoking is not None:
         click.echo(f"REVOKED by decision {revoking.number} of {revoking.issued_on:%d/%m/%Y}")
+    return revoking is not None
 
 
 def _report_signatures(result: Verification) -> None:

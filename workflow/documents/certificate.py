@@ -8,9 +8,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, defer
 
 from ..domain.catalogue import Catalogue
+from ..domain.decisions import revoked_by
 from ..domain.errors import DomainError
 from ..domain.models import Body, Council, Decision, DecisionDocument, DecisionItem, Nomination, Period
 from .content import Awardee, Letterhead, awardee_of, fill, letterhead
@@ -37,15 +38,20 @@ class CertificateContent:
 def certificate_content(session: Session, catalogue: Catalogue, wording_file: WordingFile, decision: Decision,
                         nomination: Nomination) -> CertificateContent:
     """The certificate of ``nomination`` under the issued ``decision`` (refused otherwise)."""
-    document = session.get(DecisionDocument, decision.id) if decision.id else None
+    document = session.get(DecisionDocument, decision.id, options=[defer(DecisionDocument.data)]) \
+        if decision.id else None
     named = session.scalar(select(DecisionItem.nomination_id).where(DecisionItem.decision_id == decision.id,
                                                                     DecisionItem.nomination_id == nomination.id))
     if decision.kind != "award" or document is None or named is None:
         raise DomainError("Chỉ in giấy khen cho người có tên trong một quyết định khen thưởng đã ban hành",
                           "Certificates are printed for the awardees of an issued award decision")
+    if revoked_by(session, decision.id) is not None:
+        raise DomainError("Quyết định đã bị thu hồi: không in giấy khen", "The decision was revoked: no certificates")
     body = session.get(Body, session.get(Council, decision.council_id).body_id)
     w = wording_for(wording_file, body.code)
-    award = catalogue.award(nomination.award_code)
+    award = catalogue.schema.awards.get(nomination.award_code)
+    if award is None:
+        raise DomainError("Danh hiệu, hình thức này không còn trong danh mục", "The award is no longer in the catalogue")
     values = {"award": award.name.vi, "award_upper": upper(award.name.vi),
               "year": session.get(Period, decision.period_id).year or decision.issued_on.year}
     return CertificateContent(

@@ -78,7 +78,6 @@ class DecisionContent:
     verify_url: str
     verify_code: str
     qr: str = ""  # a data: URI, filled when rendering
-    seal: str | None = None
     annex_caption: str = ""
 
     @property
@@ -165,5 +164,5 @@ def decision_content(session: Session, catalogue: Catalogue, wording_file: Wordi
         proposal=fill(w["proposal"], **values), articles=articles, recipients=list(w["recipients"] or []),
         signature=list(w["signature"] or []), signer_name=signer_name, groups=groups,
         annex_columns=dict(w["annex_columns"] or {}), verify_url=f"{base_url.rstrip('/')}/v/{verify_code}",
-        verify_code=verify_code, seal=w["seal"],
+        verify_code=verify_code,
         annex_caption=f"(Kèm theo Quyết định số {decision.number} ngày {decision.issued_on:%d/%m/%Y})")

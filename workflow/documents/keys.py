@@ -1,10 +1,11 @@
 """Signing keys: where each signer's key comes from.
 
-By default (``embedded``) Laurel keeps a local test CA and issues each signer a certificate
+Without ``signers.yaml`` (the default, ``embedded``) Laurel keeps a local test CA and issues each signer a certificate
 (ECDSA P-256 keys: quick to load and to sign with; production keys are whatever the token holds),
 stored under the keys folder with owner-only permissions; such signatures prove integrity only
 and are stamped as not legally binding. In production, ``signers.yaml`` in the keys folder maps
-a signer (by user name) to a PKCS#12 file or a PKCS#11 token:
+every signer (by user name) to a PKCS#12 file or a PKCS#11 token; once it exists, a signer it
+does not name cannot sign (no silent test key) and the test CA is no longer trusted:
 
     chutich.tb:
       pkcs12: /etc/laurel/keys/chutich.tb.p12
@@ -22,6 +23,7 @@ from __future__ import annotations
 import datetime as dt
 import fcntl
 import os
+import re
 import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -35,9 +37,16 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509.oid import NameOID
 
-__all__ = ["KeySource", "Keys", "TEST_CA_NAME"]
+__all__ = ["KeySource", "Keys", "KeyProblem", "TEST_CA_NAME"]
 
 TEST_CA_NAME = "Laurel - CA thử nghiệm (không có giá trị pháp lý)"
+
+
+SIGNER_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.@\-]{0,63}")
+
+
+class KeyProblem(ValueError):
+    """A signer's key cannot be found or opened; the message says what to fix."""
 
 
 @dataclass(frozen=True)
@@ -76,21 +85,39 @@ class Keys:
     def ca_certificate_path(self) -> Path:
         return self.folder / "test-ca.pem"
 
+    @property
+    def signers_file(self) -> Path:
+        return self.folder / "signers.yaml"
+
+    @property
+    def production(self) -> bool:
+        """Real keys are configured (``signers.yaml`` exists): no test key signs, none is trusted."""
+        return self.signers_file.exists()
+
     def trust_roots(self) -> list[x509.Certificate]:
-        """The certificates a signature must chain to: the test CA, plus ``trusted/*.pem``."""
-        roots = []
-        for path in [self.ca_certificate_path, *sorted((self.folder / "trusted").glob("*.pem"))]:
-            if path.exists():
-                roots.append(x509.load_pem_x509_certificate(path.read_bytes()))
-        return roots
+        """The certificates a signature must chain to: ``trusted/*.pem``, and the test CA unless
+        real keys are configured."""
+        paths = sorted((self.folder / "trusted").glob("*.pem"))
+        if not self.production:
+            paths.insert(0, self.ca_certificate_path)
+        return [x509.load_pem_x509_certificate(p.read_bytes()) for p in paths if p.exists()]
 
     def _configured(self) -> dict:
-        path = self.folder / "signers.yaml"
-        return (yaml.safe_load(path.read_text(encoding="utf-8")) or {}) if path.exists() else {}
+        if not self.production:
+            return {}
+        try:
+            loaded = yaml.safe_load(self.signers_file.read_text(encoding="utf-8")) or {}
+        except (OSError, yaml.YAMLError) as err:
+            raise KeyProblem(f"{self.signers_file} cannot be read: {err}") from err
+        if not isinstance(loaded, dict):
+            raise KeyProblem(f"{self.signers_file} must map user names to their keys")
+        return loaded
 
     def source_for(self, username: str, *, name: str, organisation: str) -> KeySource:
-        """The key of ``username``: as configured in signers.yaml, else a test certificate
-        (made on first use)."""
+        """The key of ``username``: as configured in signers.yaml, else (no signers.yaml) a test
+        certificate made on first use."""
+        if self.production and username not in self._configured():
+            raise KeyProblem(f"{self.signers_file} names no key for the signer {username!r}")
         entry = self._configured().get(username)
         if entry and "pkcs12" in entry:
             passphrase = os.environ.get(entry.get("passphrase_env", ""), "")
@@ -99,6 +126,8 @@ class Keys:
             p11 = entry["pkcs11"]
             return KeySource("pkcs11", module=p11["module"], token=p11.get("token"), key=p11.get("key"),
                              pin=os.environ.get(p11.get("pin_env", ""), ""))
+        if entry:
+            raise KeyProblem(f"{self.signers_file}: the entry of {username!r} needs 'pkcs12' or 'pkcs11'")
         return self.test_signer(username, name=name, organisation=organisation)
 
     def _ca(self) -> tuple[x509.Certificate, ec.EllipticCurvePrivateKey]:
@@ -129,6 +158,7 @@ class Keys:
     def _creating(self) -> Iterator[None]:
         """Held while keys are made, so concurrent processes never make two CAs."""
         self.folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+        os.chmod(self.folder, 0o700)  # an existing folder is tightened too
         with open(self.folder / ".lock", "a") as lock:
             fcntl.flock(lock, fcntl.LOCK_EX)
             try:
@@ -143,6 +173,8 @@ class Keys:
 
     def test_signer(self, username: str, *, name: str, organisation: str) -> KeySource:
         """The test certificate of ``username`` (made on first use, signed by the test CA)."""
+        if not SIGNER_NAME.fullmatch(username):
+            raise KeyProblem(f"{username!r} cannot name a key file")
         path = self.folder / f"{username}.p12"
         secret = self.folder / f"{username}.pass"
         if path.exists() and secret.exists():

@@ -83,11 +83,14 @@ def minutes_content(session: Session, catalogue: Catalogue, wording_file: Wordin
     rows = []
     for tally in ballots.tallies(session, council_session):
         nomination = session.get(Nomination, tally.nomination_id)
-        rows.append(MinutesRow(awardee_of(session, nomination), catalogue.award(nomination.award_code).name.vi,
+        rows.append(MinutesRow(awardee_of(session, nomination), catalogue.name_of(nomination.award_code).vi,
                                BALLOT.get(tally.ballot, tally.ballot), tally.agree, tally.disagree, tally.abstain,
                                tally.base, tally.threshold, tally.passed))
-    chair = session.scalar(select(User).join(RoleAssignment, RoleAssignment.user_id == User.id).where(
-        RoleAssignment.role == "chair", RoleAssignment.scope_kind == "council", RoleAssignment.scope_id == council.id))
+    day = council_session.held_on
+    chair = session.scalars(select(User).join(RoleAssignment, RoleAssignment.user_id == User.id).where(
+        RoleAssignment.role == "chair", RoleAssignment.scope_kind == "council", RoleAssignment.scope_id == council.id,
+        (RoleAssignment.valid_from.is_(None)) | (RoleAssignment.valid_from <= day),
+        (RoleAssignment.valid_to.is_(None)) | (RoleAssignment.valid_to >= day)).order_by(RoleAssignment.id)).first()
     titles = list(w["minutes_signatures"] or ["THƯ KÝ", "CHỦ TỊCH HỘI ĐỒNG"])
     names = [_name(session.get(User, council_session.opened_by)), _name(chair)]
     return MinutesContent(

@@ -14,6 +14,7 @@ from hashlib import sha256
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from jinja2 import TemplateError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -21,7 +22,8 @@ from ..domain.catalogue import Catalogue
 from ..domain.errors import DomainError
 from ..domain.models import Body, Council, Decision, DecisionDocument, Person, User
 from .content import decision_content, signer_of
-from .keys import Keys
+from .fonts import FontMissing
+from .keys import KeyProblem, Keys
 from .render import render_decision
 from .signing import SignerIdentity, sign_pdf
 from .wording import WordingFile, wording_for
@@ -66,6 +68,15 @@ class Publisher:
     def folder(self) -> Path:
         return self.definitions / "documents"
 
+    def seal(self, session: Session, decision: Decision) -> Path | None:
+        """The issuing body's seal image, when its wording names one (a file in the folder)."""
+        body = session.get(Body, session.get(Council, decision.council_id).body_id)
+        name = wording_for(self.wording, body.code)["seal"]
+        path = (self.folder / name).resolve() if name else None
+        if path is not None and (self.folder.resolve() not in path.parents or not path.is_file()):
+            raise KeyProblem(f"the seal image {name!r} is not a file in {self.folder}")
+        return path
+
     def identity(self, session: Session, decision: Decision, signer: User) -> SignerIdentity:
         body = session.get(Body, session.get(Council, decision.council_id).body_id)
         person = session.get(Person, signer.person_id) if signer.person_id else None
@@ -82,11 +93,21 @@ class Publisher:
             raise DomainError("Quyết định chưa được người có thẩm quyền ký", "No one has signed the decision")
         identity = self.identity(session, decision, signer)
         code = new_verify_code(session)
-        content = decision_content(session, self.catalogue, self.wording, decision, base_url=self.base_url,
-                                   verify_code=code, signer_name=identity.name)
-        rendered = render_decision(content, self.folder)
-        source = self.keys.source_for(signer.username, name=identity.name, organisation=identity.organisation)
-        signed = sign_pdf(rendered, source, identity)
+        try:
+            content = decision_content(session, self.catalogue, self.wording, decision, base_url=self.base_url,
+                                       verify_code=code, signer_name=identity.name)
+            rendered = render_decision(content, self.folder)
+            source = self.keys.source_for(signer.username, name=identity.name, organisation=identity.organisation)
+            signed = sign_pdf(rendered, source, identity, seal=self.seal(session, decision))
+        except (KeyProblem, FontMissing) as problem:
+            raise DomainError(f"Chưa ký được quyết định: {problem}", f"The decision cannot be signed: {problem}") \
+                from problem
+        except (KeyError, ValueError, LookupError, OSError, TemplateError) as problem:
+            log.exception("decision %s cannot be made", decision.id)
+            raise DomainError("Chưa tạo được văn bản quyết định: mẫu hoặc văn phong có lỗi "
+                              f"({problem.__class__.__name__}: {problem})",
+                              f"The decision's document cannot be made: a template or the wording is wrong "
+                              f"({problem.__class__.__name__}: {problem})") from problem
         data = signed.data
         document = DecisionDocument(decision_id=decision.id, verify_code=code, sha256=sha256(data).hexdigest(),
                                     size=len(data), pages=rendered.pages, data=data, signer_id=signer.id,

@@ -79,8 +79,11 @@ def render_decision(content: DecisionContent, folder: Path) -> RenderedPdf:
     content.qr = _qr(content.verify_url)
     document = render_html(folder, "decision.html", "official.css", d=content)
     body = document.write_pdf(pdf_variant="pdf/a-3u", uncompressed_pdf=False)
-    page_index, anchor = next((i, p.anchors["signature"]) for i, p in enumerate(document.pages)
-                              if "signature" in p.anchors)
+    found = next(((i, p.anchors["signature"]) for i, p in enumerate(document.pages) if "signature" in p.anchors),
+                 None)
+    if found is None:
+        raise ValueError("decision.html has no element with id 'signature' (where the signature goes)")
+    page_index, anchor = found
     x, y, right, bottom = anchor
     box = (x * PX_TO_PT, A4_HEIGHT_PT - bottom * PX_TO_PT, right * PX_TO_PT, A4_HEIGHT_PT - y * PX_TO_PT)
     pages = len(document.pages)

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import functools
 import io
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -13,7 +15,7 @@ from pathlib import Path
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.sign import fields, signers
 
-from .keys import KeySource
+from .keys import KeyProblem, KeySource
 from .render import RenderedPdf
 from .stamp import StampText, stamp_style
 from .vietnamese import in_vietnam
@@ -38,20 +40,34 @@ class SignerIdentity:
     location: str
 
 
-def _signer(source: KeySource):
+@contextmanager
+def _signer(source: KeySource) -> Iterator[signers.Signer]:
+    """The signer of ``source``, for one signing (a token's session is closed afterwards)."""
     if source.kind == "pkcs11":  # a hardware token (python-pkcs11 needed; see keys.py)
         from pyhanko.sign import pkcs11 as p11
-        session = p11.open_pkcs11_session(source.module, token_label=source.token, user_pin=source.pin)
-        return p11.PKCS11Signer(session, key_label=source.key)
-    return _pkcs12_signer(str(source.path), source.path.stat().st_mtime_ns, source.passphrase)
+        try:
+            session = p11.open_pkcs11_session(source.module, token_label=source.token, user_pin=source.pin)
+        except Exception as err:  # noqa: BLE001 — the token's library raises its own errors
+            raise KeyProblem(f"the token {source.token!r} ({source.module}) cannot be opened: {err}") from err
+        try:
+            yield p11.PKCS11Signer(session, key_label=source.key)
+        finally:
+            session.close()
+        return
+    if source.path is None or not source.path.is_file():
+        raise KeyProblem(f"the PKCS#12 file {source.path} does not exist")
+    yield _pkcs12_signer(str(source.path), source.path.stat().st_mtime_ns, source.passphrase)
 
 
 @functools.lru_cache(maxsize=32)
 def _pkcs12_signer(path: str, _mtime_ns: int, passphrase: bytes | None) -> signers.SimpleSigner:
     """A PKCS#12 file opened once per version of the file (opening one costs a key derivation)."""
-    signer = signers.SimpleSigner.load_pkcs12(path, passphrase=passphrase)
+    try:
+        signer = signers.SimpleSigner.load_pkcs12(path, passphrase=passphrase)
+    except Exception as err:  # noqa: BLE001 — a damaged file or a wrong passphrase
+        raise KeyProblem(f"the PKCS#12 file {path} cannot be opened ({err.__class__.__name__})") from err
     if signer is None:
-        raise ValueError(f"cannot open the PKCS#12 file {path} (wrong passphrase?)")
+        raise KeyProblem(f"the PKCS#12 file {path} cannot be opened (wrong passphrase?)")
     return signer
 
 
@@ -69,6 +85,7 @@ def sign_pdf(rendered: RenderedPdf, source: KeySource, identity: SignerIdentity,
     text = StampText((f"Ký bởi: {identity.name}", identity.title, identity.organisation, f"Thời gian ký: {local}"),
                      warning=NOT_BINDING if source.test else None)
     out = io.BytesIO()
-    signers.PdfSigner(metadata, signer=_signer(source), stamp_style=stamp_style(text, box, seal)).sign_pdf(
-        writer, output=out)
+    with _signer(source) as signer:
+        signers.PdfSigner(metadata, signer=signer, stamp_style=stamp_style(text, box, seal)).sign_pdf(
+            writer, output=out)
     return SignedPdf(out.getvalue(), when)

@@ -7,7 +7,7 @@ from __future__ import annotations
 import io
 import logging
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timezone
 from hashlib import sha256
 
 from asn1crypto import x509 as asn1_x509
@@ -19,13 +19,14 @@ from pyhanko.sign.validation.status import SignatureCoverageLevel
 from pyhanko.sign.validation import validate_pdf_signature
 from pyhanko_certvalidator import ValidationContext
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, defer
 
-from ..domain.models import Decision, DecisionDocument
+from ..domain.models import DecisionDocument
 
-__all__ = ["SignatureCheck", "Verification", "verify_pdf", "check_signatures", "revoked_by"]
+__all__ = ["SignatureCheck", "Verification", "verify_pdf", "check_signatures"]
 
 log = logging.getLogger(__name__)
+MAX_SIGNATURES = 4  # a decision carries one; more is a file made to keep the checker busy
 
 
 @dataclass(frozen=True)
@@ -65,22 +66,26 @@ def _attribute(name: x509.Name | None, oid) -> str:
     return str(values[0].value) if values else ""
 
 
-def _context(trust_roots: list[x509.Certificate]) -> ValidationContext:
+def _context(trust_roots: list[x509.Certificate], moment: datetime | None) -> ValidationContext:
     roots = [asn1_x509.Certificate.load(c.public_bytes(serialization.Encoding.DER)) for c in trust_roots]
-    return ValidationContext(trust_roots=roots, allow_fetching=False, revocation_mode="soft-fail")
+    return ValidationContext(trust_roots=roots, allow_fetching=False, revocation_mode="soft-fail", moment=moment)
 
 
-def check_signatures(data: bytes, trust_roots: list[x509.Certificate]) -> list[SignatureCheck]:
-    """Every signature of the PDF ``data`` (raises ``ValueError`` when it is no readable PDF)."""
+def check_signatures(data: bytes, trust_roots: list[x509.Certificate],
+                     moment: datetime | None = None) -> list[SignatureCheck]:
+    """Every signature of the PDF ``data``, its certificates judged at ``moment`` (default now);
+    raises ``ValueError`` when it is no readable PDF or carries more than ``MAX_SIGNATURES``."""
     try:
         reader = PdfFileReader(io.BytesIO(data), strict=False)
         embedded = list(reader.embedded_signatures)
     except Exception as err:  # noqa: BLE001 — any parser failure means: not a PDF we can read
         raise ValueError(f"not a readable PDF ({err.__class__.__name__})") from err
+    if len(embedded) > MAX_SIGNATURES:
+        raise ValueError(f"{len(embedded)} signatures: more than a decision carries")
     checks = []
     for signature in embedded:
         try:
-            status = validate_pdf_signature(signature, _context(trust_roots))
+            status = validate_pdf_signature(signature, _context(trust_roots, moment))
         except Exception as err:  # noqa: BLE001 — a malformed signature is an invalid one
             log.info("signature %s does not validate: %s", signature.field_name, err)
             checks.append(SignatureCheck(signature.field_name, "", "", None, False, False, False, False))
@@ -95,18 +100,20 @@ def check_signatures(data: bytes, trust_roots: list[x509.Certificate]) -> list[S
 
 
 def verify_pdf(session: Session, data: bytes, trust_roots: list[x509.Certificate]) -> Verification:
-    """What ``data`` is: an issued decision or not, and how its signatures stand."""
+    """What ``data`` is: an issued decision or not, and how its signatures stand. The stored
+    bytes of an issued decision are judged as of when they were signed (so a certificate that
+    has expired since does not make a genuine decision look forged); anything else as of now."""
     digest = sha256(data).hexdigest()
     result = Verification(sha256=digest, size=len(data))
-    result.document = session.scalar(select(DecisionDocument).where(DecisionDocument.sha256 == digest))
+    result.document = session.scalar(select(DecisionDocument).options(defer(DecisionDocument.data))
+                                     .where(DecisionDocument.sha256 == digest))
+    moment = None
+    if result.document is not None:
+        signed = result.document.signed_at
+        moment = signed if signed.tzinfo else signed.replace(tzinfo=timezone.utc)
     try:
-        result.signatures = check_signatures(data, trust_roots)
+        result.signatures = check_signatures(data, trust_roots, moment)
     except ValueError as err:
         result.unreadable = str(err)
     return result
 
-
-def revoked_by(session: Session, decision_id: int) -> Decision | None:
-    """The issued decision that revokes the decision ``decision_id``, if any."""
-    return session.scalars(select(Decision).where(Decision.revokes_id == decision_id, Decision.number.is_not(None))
-                           .order_by(Decision.id)).first()

@@ -132,6 +132,12 @@ class Catalogue:
     def award(self, code: str) -> AwardSchema:
         return self.schema.awards[code]
 
+    def name_of(self, code: str) -> Label:
+        """The award's name; its code for one no longer in the catalogue (issued decisions and
+        minutes outlive changes to the catalogue)."""
+        award = self.schema.awards.get(code)
+        return award.name if award else Label(vi=code, en=code)
+
     def line_of(self, code: str) -> str:
         return self.schema.awards[code].line or code
 

@@ -34,7 +34,7 @@ if TYPE_CHECKING:
 
 __all__ = ["DECISION_WORKFLOW", "AWARD_TRIGGER", "REVOKE_TRIGGER", "draft_decision", "draft_revocation",
            "act_on_decision", "next_number", "decision_items", "register", "awardable", "revocable", "revocations",
-           "visible_decisions", "can_view_decision"]
+           "visible_decisions", "can_view_decision", "revoked_by"]
 
 DECISION_WORKFLOW = "decision"
 AWARD_TRIGGER = "award"    # the trigger a decision fires on each nomination it grants
@@ -127,6 +127,12 @@ def decision_items(session: Session, decision: Decision) -> list[Nomination]:
                                 .where(DecisionItem.decision_id == decision.id).order_by(Nomination.id)))
 
 
+def revoked_by(session: Session, decision_id: int) -> Decision | None:
+    """The issued decision that revokes the decision ``decision_id``, if any."""
+    return session.scalars(select(Decision).where(Decision.revokes_id == decision_id, Decision.number.is_not(None))
+                           .order_by(Decision.id)).first()
+
+
 def awardable(engine: Engine, session: Session, council_id: int) -> list[Nomination]:
     """What a new decision of the council may grant: its nominations approved by its vote
     (their state offers the award) and named in no live decision."""
@@ -191,8 +197,9 @@ def issue_decision(ctx: "Context") -> None:
     awards (or revoke its target) — all in the transaction of the ``issue`` transition."""
     decision = _decision(ctx)
     body = ctx.session.get(Body, ctx.session.get(Council, decision.council_id).body_id)
-    decision.number = next_number(ctx.session, body, ctx.now.year)
-    decision.issued_on = ctx.now.date()
+    local = ctx.now.astimezone(ctx.engine.calendar.zone)  # the date of issue is the local one
+    decision.number = next_number(ctx.session, body, local.year)
+    decision.issued_on = local.date()
     publisher = ctx.services.get("publisher")
     if publisher is None:
         raise DomainError("Chưa cấu hình dịch vụ ký và lưu văn bản", "No document publisher is configured")
