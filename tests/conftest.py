@@ -8,7 +8,9 @@ import shutil
 from pathlib import Path
 
 import pytest
+import time_machine
 
+from world import NOW
 from workflow import Actor, Registry
 from workflow.db import create_db_engine, create_schema, make_session_factory, postgres_scratch_schema
 from workflow.deploy import deploy
@@ -17,6 +19,15 @@ from workflow.loader import DEFAULT_ROOT
 from workflow.workdays import utcnow
 
 PG_URL = os.environ.get("LAUREL_TEST_DATABASE_URL")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def test_calendar_day():
+    """Every test starts on the test world's day (Friday 27 November 2026, the 2026 submission
+    window open) and the clock ticks from there, whatever the real date: the browser tests,
+    which read the clock, then mean the same in 2027 as today."""
+    with time_machine.travel(NOW, tick=True):
+        yield
 
 
 def _pg_schema_url(base: str):
