@@ -151,3 +151,25 @@ def test_the_working_lists_export_as_xlsx(client_as):
         assert response.status_code == 200, url
         sheet = openpyxl.load_workbook(io.BytesIO(response.data)).active
         assert header in [c.value for c in sheet[1]] and sheet.max_row >= 2, url
+
+
+def test_a_deputy_acts_for_the_head_and_the_timeline_names_both(web, client_as):
+    """uyvien2.tb stands in for the Personnel Department's head (uyvien4.tb) in the demo: the
+    form offers the action on his behalf, and the timeline shows who acted for whom."""
+    from workflow.domain.models import Body
+    with web.extensions["laurel"].sessions() as s:
+        personnel = s.scalar(select(Body.id).where(Body.code == "tb-cb"))
+        waiting = [n for n in ids_in_state(web, "unit_review") if s.get(Nomination, n).proposer_body_id == personnel]
+    assert waiting, "the demo has a Personnel Department nomination awaiting its head"
+    client = client_as("uyvien2.tb", lang="en")
+    assert "Vũ Văn Minh" in client.get("/").get_data(as_text=True)  # among her tasks
+    page = client.get(f"/nominations/{waiting[0]}").get_data(as_text=True)
+    assert "On behalf of Nguyễn Đức Thịnh (delegation)" in page
+    principal = page.split('name="acting_for" value="', 1)[1].split('"', 1)[0]
+    response = client.post(f"/nominations/{waiting[0]}/act", data={
+        "trigger": "return_for_revision", "version": _version(web, waiting[0]), "acting_for": principal,
+        "comment": "Bổ sung số liệu năm 2026"})
+    assert response.status_code == 302
+    timeline = client.get(f"/nominations/{waiting[0]}").get_data(as_text=True)
+    assert "Nguyễn Thị Thu Hà (on behalf of Nguyễn Đức Thịnh)" in timeline
+    assert "<blockquote>Bổ sung số liệu năm 2026</blockquote>" in timeline

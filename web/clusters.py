@@ -11,6 +11,7 @@ or the engine's; the views parse forms and show the answers.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
@@ -261,23 +262,34 @@ def _parse_scores(covenant: Covenant) -> tuple[dict[str, float], dict[str, list[
     return scores, errors
 
 
+def _recorded(cluster: Cluster, period: Period, roles: frozenset[str], record: Callable[[], object], *,
+              step: str, anchor: str, field: str, done: Callable[[], str], errors: dict[str, list[str]] | None = None):
+    """Runs ``record`` (one service call) unless the form already has ``errors``; a refusal comes
+    back on the page at ``field`` of ``step`` with 400, else the change is committed and ``done()``
+    is flashed."""
+    errors = errors or {}
+    if not errors:
+        with refused_at(errors, field):
+            record()
+    if errors:
+        db().rollback()
+        return _page(cluster, period, roles, errors=errors, failed=step, form=request.form, status=400)
+    db().commit()
+    flash(done(), "success")
+    return _back(cluster, period, anchor)
+
+
 @bp.post("/clusters/<int:cluster_id>/<period_code>/scores/<int:body_id>")
 @login_required
 def record_scores(cluster_id: int, period_code: str, body_id: int):
     cluster, period, roles = _cluster(cluster_id, period_code)
     covenant = db().get(Covenant, (cluster.id, period.id)) or abort(404)
     scores, errors = _parse_scores(covenant)
-    if not errors:
-        with refused_at(errors, ""):
-            service.record_scores(db(), signed_in_user(), cluster, period.id, scored_body_id=body_id,
-                                  scores=scores, on=today())
-    if errors:
-        db().rollback()
-        return _page(cluster, period, roles, errors=errors, failed=f"scores:{body_id}", form=request.form,
-                     status=400)
-    db().commit()
-    flash(_("The scores for %(unit)s have been saved.", unit=db().get(Body, body_id).name), "success")
-    return _back(cluster, period, f"score-{body_id}")
+    return _recorded(
+        cluster, period, roles, lambda: service.record_scores(db(), signed_in_user(), cluster, period.id,
+                                                              scored_body_id=body_id, scores=scores, on=today()),
+        step=f"scores:{body_id}", anchor=f"score-{body_id}", field="", errors=errors,
+        done=lambda: _("The scores for %(unit)s have been saved.", unit=db().get(Body, body_id).name))
 
 
 # --- the acclaim vote ------------------------------------------------------------------------------
@@ -287,14 +299,10 @@ def record_scores(cluster_id: int, period_code: str, body_id: int):
 def cast_acclaim_vote(cluster_id: int, period_code: str):
     cluster, period, roles = _cluster(cluster_id, period_code)
     candidates = ids_in(request.form.getlist("candidate"))
-    errors: dict[str, list[str]] = {}
-    with refused_at(errors, "candidate"):
-        service.cast_acclaim_vote(db(), signed_in_user(), cluster, period.id, candidates=candidates, on=today())
-    if errors:
-        return _page(cluster, period, roles, errors=errors, failed="vote", form=request.form, status=400)
-    db().commit()
-    flash(_("Your unit's vote has been recorded."), "success")
-    return _back(cluster, period, "vote")
+    return _recorded(
+        cluster, period, roles, lambda: service.cast_acclaim_vote(db(), signed_in_user(), cluster, period.id,
+                                                                  candidates=candidates, on=today()),
+        step="vote", anchor="vote", field="candidate", done=lambda: _("Your unit's vote has been recorded."))
 
 
 # --- the result --------------------------------------------------------------------------------
@@ -304,14 +312,11 @@ def cast_acclaim_vote(cluster_id: int, period_code: str):
 def record_result(cluster_id: int, period_code: str):
     cluster, period, roles = _cluster(cluster_id, period_code)
     tie = ids_in(request.form.getlist("tie"))
-    errors: dict[str, list[str]] = {}
-    with refused_at(errors, "tie"):
-        service.record_result(db(), signed_in_user(), cluster, period.id, now=utcnow(), tie_decision=tie)
-    if errors:
-        return _page(cluster, period, roles, errors=errors, failed="result", form=request.form, status=400)
-    db().commit()
-    flash(_("The result has been recorded as the minutes' data."), "success")
-    return _back(cluster, period, "result")
+    return _recorded(
+        cluster, period, roles, lambda: service.record_result(db(), signed_in_user(), cluster, period.id,
+                                                              now=utcnow(), tie_decision=tie),
+        step="result", anchor="result", field="tie",
+        done=lambda: _("The result has been recorded as the minutes' data."))
 
 
 # --- several nominations at once -----------------------------------------------------------------

@@ -252,6 +252,11 @@ class _Demo:
         self.decide([("thuongtruc.tb", "submit_for_signature"), ("chutich.tb", "sign"), ("vanthu.tb", "issue")],
                     revocation, 28.5)
 
+        # the department's head is away from 20 November: his deputy has a late certificate to approve
+        late = self.submission("canbo.cb", "tb-cb", ["GK_CN"], "Tờ trình bổ sung đề nghị tặng Giấy khen năm 2026 "
+                               "(Phòng Cán bộ)", 35)
+        self.act("canbo.cb", self.nominate("canbo.cb", late, "GK_CN", 35, person="tb-minh"), "submit", 36)
+
         # the Office's head, proposed for the Commission's certificate: posted publicly now
         office = self.submission("canbo.tb", "btc-tb", ["BK_TW"], "Tờ trình đề nghị tặng Bằng khen của Ban Tổ "
                                  "chức Trung ương năm 2026", 24)
