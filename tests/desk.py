@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from world import NOW, PDF
-
-REPORT = {"appraisal_report": "sha256:" + "a" * 64}
+from world import NOW, PDF, give
 from workflow.domain import ballots, decisions
 from workflow.domain import nominations as nom
 from workflow.domain.dossier import attach
 from workflow.domain.models import Council, Decision, Nomination, Period, Submission, User
 from workflow.models import WorkflowInstance
+
+REPORT = {"appraisal_report": "sha256:" + "a" * 64}
 
 
 class Desk:
@@ -69,6 +69,18 @@ class Desk:
     def reasons(self, nomination_id: int, who: str, trigger: str, now: datetime = NOW) -> list[str]:
         option = self.options(nomination_id, who, now)[trigger]
         return [r.en for r in option.reasons]
+
+    def posted_central_merit(self, person: str = "d1_9") -> int:
+        """A Certificate of Merit of the Commission for ``person`` (Labour Advanced in 2024 and
+        2025), accepted by the central office on NOW: on public posting."""
+        with self.sessions.begin() as s:
+            give(s, self.world, "LDTT", 2024, people=[person])
+            give(s, self.world, "LDTT", 2025, people=[person])
+        n = self.nominate(self.submission("D1", ["BK_TW"], "officer_d1"), "BK_TW", "officer_d1", person=person)
+        self.fire(n, "officer_d1", "submit")
+        self.fire(n, "head_d1", "approve_unit")
+        self.fire(n, "sec_c", "accept", attachments=REPORT)
+        return n
 
     def voted_through(self, people: list[str], *, award: str = "LDTT") -> list[int]:
         """Nominations of the grassroots department's people, approved by the province's council."""

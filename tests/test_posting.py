@@ -6,25 +6,18 @@ from datetime import date, timedelta
 
 import pytest
 
-from world import NOW, give, later
+from world import NOW, later
 from workflow.domain import posting
 from workflow.domain.errors import DomainError, NotAllowed
 from workflow.domain.models import Nomination
 
-REPORT = {"appraisal_report": "sha256:" + "2" * 64}
 TODAY = date(2026, 11, 27)  # NOW, in Hà Nội
 
 
 @pytest.fixture
 def posted(desk):
     """A Certificate of Merit of the Commission for d1_9, posted by the central office on NOW."""
-    with desk.sessions.begin() as s:
-        give(s, desk.world, "LDTT", 2024, people=["d1_9"])
-        give(s, desk.world, "LDTT", 2025, people=["d1_9"])
-    n = desk.nominate(desk.submission("D1", ["BK_TW"], "officer_d1"), "BK_TW", "officer_d1", person="d1_9")
-    desk.fire(n, "officer_d1", "submit")
-    desk.fire(n, "head_d1", "approve_unit")
-    desk.fire(n, "sec_c", "accept", attachments=REPORT)
+    n = desk.posted_central_merit()
     assert desk.state(n) == "public_posting"
     return n
 

@@ -276,13 +276,7 @@ def test_ineligible_needs_reasons(desk):
 
 def test_public_posting_runs_its_days_then_ends(desk, engine, write_sessions):
     from workflow.deadlines import tick
-    with desk.sessions.begin() as s:
-        give(s, desk.world, "LDTT", 2024, people=["d1_9"])
-        give(s, desk.world, "LDTT", 2025, people=["d1_9"])
-    n = desk.nominate(desk.submission("D1", ["BK_TW"], "officer_d1"), "BK_TW", "officer_d1", person="d1_9")
-    desk.fire(n, "officer_d1", "submit")
-    desk.fire(n, "head_d1", "approve_unit")
-    desk.fire(n, "sec_c", "accept", attachments=REPORT)
+    n = desk.posted_central_merit()
     assert desk.state(n) == "public_posting"
     assert desk.reasons(n, "sec_c", "end_posting") == ["The public posting runs until 02/12/2026"]
     assert [h.outcome for h in tick(write_sessions, engine, later(6))] == ["fired"]
