@@ -11,6 +11,7 @@ from flask import Flask
 
 from . import database, errors, i18n, menu
 from .extensions import csrf, laurel, login_manager
+from .params import IdConverter
 
 __all__ = ["create_app"]
 
@@ -39,17 +40,11 @@ def _config(app: Flask, instance: Path) -> None:
 
 
 def _blueprints(app: Flask) -> None:
-    from . import auth, health, home
-    for module in (health, auth, home):
-        app.register_blueprint(module.bp)
-    for name in ("nominations", "clusters", "appraisal", "council", "decisions", "history", "notifications",
-                 "admin", "verify"):
-        try:
-            module = __import__(f"web.{name}", fromlist=["bp"])
-        except ModuleNotFoundError as missing:
-            if missing.name != f"web.{name}":
-                raise
-            continue
+    from . import (admin, appraisal, auth, clusters, council, decisions, health, history, home, nominations,
+                   notifications, verify)
+    app.url_map.converters["int"] = IdConverter  # before any rule: every <int:…> in a URL is an id
+    for module in (health, auth, home, nominations, clusters, appraisal, council, decisions, history, notifications,
+                   admin, verify):
         app.register_blueprint(module.bp)
 
 

@@ -28,7 +28,7 @@ from .access import book, today
 from .auth import signed_in_user
 from .database import db
 from .extensions import laurel
-from .params import ids_in
+from .params import as_id, ids_in
 from .pdf import file_name, pdf_response
 from .refusals import refused_at
 
@@ -146,7 +146,7 @@ def _parse_date(text: str) -> date | None:
 @bp.post("/sessions")
 @login_required
 def open_session():
-    council = db().get(Council, request.form.get("council", type=int) or 0)
+    council = db().get(Council, as_id(request.form.get("council")) or 0)
     if council is None or not _council_roles(council.id):
         abort(404)
     if ballots.ORGANISER not in _council_roles(council.id):
@@ -154,7 +154,7 @@ def open_session():
     errors: dict[str, list[str]] = {}
     title = request.form.get("title", "").strip()
     held_on = _parse_date(request.form.get("held_on", ""))
-    period = db().get(Period, request.form.get("period", type=int) or 0)
+    period = db().get(Period, as_id(request.form.get("period")) or 0)
     chosen = [db().get(Nomination, i) for i in ids_in(request.form.getlist("nomination"))]
     if not title:
         errors["title"] = [_("Give the session a title.")]

@@ -163,7 +163,7 @@ def index():
 
 
 def _drafting_council() -> Council:
-    council = db().get(Council, request.form.get("council", type=int) or 0)
+    council = db().get(Council, as_id(request.form.get("council")) or 0)
     if council is None or not book().roles(council_id=council.id):
         abort(404)
     if DRAFTER not in book().roles(council_id=council.id):
@@ -177,7 +177,7 @@ def draft():
     council = _drafting_council()
     errors: dict[str, list[str]] = {}
     title = request.form.get("title", "").strip()
-    period = db().get(Period, request.form.get("period", type=int) or 0)
+    period = db().get(Period, as_id(request.form.get("period")) or 0)
     chosen = [db().get(Nomination, i) for i in ids_in(request.form.getlist("nomination"))]
     if not title:
         errors["title"] = [_("Give the decision a title.")]
@@ -202,7 +202,7 @@ def draft_revocation():
     council = _drafting_council()
     errors: dict[str, list[str]] = {}
     title = request.form.get("title", "").strip()
-    revoked = db().get(Decision, request.form.get("revokes", type=int) or 0)
+    revoked = db().get(Decision, as_id(request.form.get("revokes")) or 0)
     if not title:
         errors["title"] = [_("Give the decision a title.")]
     if revoked is None or revoked.council_id != council.id:

@@ -17,6 +17,7 @@ from workflow import Blocked, Conflict
 from workflow.domain.errors import DomainError, NotAllowed
 
 from .i18n import localized
+from .params import holds_nul
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +47,11 @@ def page(code: int, message: str | None = None, reasons: list[str] | None = None
 
 
 def init_app(app: Flask) -> None:
+    @app.before_request
+    def refuse_nul():
+        if holds_nul():
+            return page(400, _("What was sent holds a NUL character, which is not text. Remove it and try again."))
+
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):
         code = error.code or 500

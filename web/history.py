@@ -15,7 +15,7 @@ from .database import db
 from .export import xlsx_response
 from .extensions import laurel
 from .i18n import localized
-from .params import as_id
+from .params import as_id, page_number
 
 bp = Blueprint("history", __name__)
 PAGE = 25
@@ -51,7 +51,7 @@ def index():
                              [[r.holder, r.unit or "", _award_name(r.record.award_code), r.period,
                                r.record.decision_number or "", r.record.awarded_on,
                                _("yes") if r.record.revoked_by_decision_id else ""] for r in rows])
-    page = max(1, request.args.get("page", 1, type=int) or 1)
+    page = page_number()
     found = _search(filters, limit=PAGE + 1, offset=(page - 1) * PAGE)  # one more: is there a next page?
     return render_template("history/index.html", rows=found[:PAGE], more=len(found) > PAGE, page=page,
                            filters=filters, awards=laurel.state.catalogue.awards, award_name=_award_name,

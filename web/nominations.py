@@ -38,7 +38,7 @@ from .database import db
 from .export import xlsx_response
 from .extensions import laurel
 from .i18n import lang, localized
-from .params import as_id, ids_in
+from .params import as_id, ids_in, page_number
 from .refusals import refused_at
 from .timeline import Entry
 from .timeline import timeline as instance_timeline
@@ -247,7 +247,7 @@ def index():
         return xlsx_response("de-nghi", _("Nominations"),
                              ["#", _("Nominee"), _("Award"), _("Proposing unit"), _("Period"), _("Step"), _("Deadline")],
                              [_row(n, i) for n, i in rows])
-    page = max(1, request.args.get("page", 1, type=int) or 1)
+    page = page_number()
     total = db().scalar(select(func.count()).select_from(query.subquery()))
     rows = db().execute(query.order_by(Nomination.id.desc()).limit(PAGE).offset((page - 1) * PAGE)).all()
     states = {name: s.label for spec in _nomination_specs() for name, s in spec.states.items()}
@@ -309,7 +309,7 @@ def submissions():
 @login_required
 def create_submission():
     user = signed_in_user()
-    body_id = request.form.get("unit", type=int)
+    body_id = as_id(request.form.get("unit"))
     period = db().scalar(select(Period).where(Period.code == request.form.get("period", "")))
     awards = request.form.getlist("awards")
     errors: dict[str, list[str]] = {}

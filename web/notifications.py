@@ -13,6 +13,7 @@ from workflow.domain.models import Notification
 from workflow.workdays import utcnow
 
 from .database import db
+from .params import page_number
 
 bp = Blueprint("notifications", __name__)
 PAGE = 30
@@ -33,7 +34,7 @@ def _target(notification: Notification) -> str:
 def index():
     show = request.args.get("show") if request.args.get("show") in _SHOWN else None
     unread = request.args.get("unread") == "1"
-    page = max(1, request.args.get("page", 1, type=int) or 1)
+    page = page_number()
     total = service.count_listed(db(), current_user.id, kind=show, unread_only=unread)
     rows = service.listed(db(), current_user.id, kind=show, unread_only=unread, limit=PAGE, offset=(page - 1) * PAGE)
     filters = {k: v for k, v in (("show", show), ("unread", "1" if unread else None)) if v}

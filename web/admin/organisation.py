@@ -14,6 +14,7 @@ from ..auth import hash_password
 from ..database import db
 from ..extensions import laurel
 from ..i18n import localized
+from ..params import as_id
 from . import bp
 from .common import body_choices, council_choices, edit
 from .forms import BodyForm, ClusterForm, CouncilForm, ImportForm
@@ -61,7 +62,7 @@ def _council(council: Council | None):
     form = CouncilForm(obj=council)
     form.body_id.choices = body_choices("—")
     if council is None and request.method == "GET":
-        form.body_id.data = request.args.get("body", type=int)
+        form.body_id.data = as_id(request.args.get("body"))
     return edit(form, lambda v: service.save_council(db(), council, **v),
                 title=council.name if council else _("New council"), saved_message=_("The council has been saved."),
                 done=lambda _c: url_for(".organisation"), back=url_for(".organisation"))

@@ -33,7 +33,7 @@ from .orgio import ImportRefused, ImportSummary, apply_organisation, check_organ
     read_organisation
 from .orgio.checks import role_scope  # where a role is held, as an import checks it
 from .orgio.schema import CODE, EMAIL, USERNAME  # the import format's own rules for codes and names
-from .text import nfc, search_key
+from .text import nfc, quoted, search_key
 
 __all__ = ["Invalid", "body_tree", "save_body", "save_council", "save_cluster", "new_password", "find_users",
            "create_user", "update_user", "set_active", "reset_password", "role_scope", "assign_role", "remove_role",
@@ -94,7 +94,7 @@ class _Problems:
             return
         found = session.scalar(select(column.class_).where(column == value))
         if found is not None and found is not current:
-            self.add(name, f"“{value}” đã được dùng", f"“{value}” is already taken")
+            self.add(name, f"{quoted(value)} đã được dùng", f"{quoted(value)} is already taken")
 
 
 # --- bodies, councils, clusters ----------------------------------------------------------------
@@ -229,7 +229,7 @@ def _user_fields(p: _Problems, session: Session, user: User | None, display_name
     display_name = p.text("display_name", display_name, 200)
     email = p.text("email", email, 254, required=False)
     if email and not EMAIL.fullmatch(email):
-        p.add("email", f"“{email}” không phải địa chỉ email", f"“{email}” is not an email address")
+        p.add("email", f"{quoted(email)} không phải địa chỉ email", f"{quoted(email)} is not an email address")
     if person_id is not None:
         if session.get(Person, person_id) is None:
             p.add("person_id", "Không có người này", "No such person")

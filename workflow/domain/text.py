@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-__all__ = ["nfc", "search_key"]
+__all__ = ["nfc", "quoted", "search_key"]
 
 _SPACES = re.compile(r"\s+")
 
@@ -23,3 +23,8 @@ def search_key(text: str | None) -> str:
     decomposed = unicodedata.normalize("NFD", text.replace("đ", "d").replace("Đ", "D"))
     plain = "".join(c for c in decomposed if not unicodedata.combining(c))
     return _SPACES.sub(" ", plain).strip().lower()
+
+
+def quoted(text: str, limit: int = 60) -> str:
+    """``text`` in quotation marks for a message, cut short (…) when longer than ``limit``."""
+    return f"“{text if len(text) <= limit else text[:limit - 1] + '…'}”"
