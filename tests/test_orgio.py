@@ -417,6 +417,14 @@ YAML_CASES = {
         "org.yaml:25: history.awards[1].people[0]: 'an' already holds 'LDTT' for period '2026' in this file "
         "(on line 24)",
     ]),
+    "control characters": ("""
+        bodies:
+          - {code: a, name: "Phòng\\0 Cán bộ", level: unit}
+          - {code: b, name: "Phòng\\vCán bộ", level: unit}
+        """, [
+        "org.yaml:2: bodies[0].name: holds a control character (U+0000): remove it",
+        "org.yaml:3: bodies[1].name: holds a control character (U+000B): remove it",
+    ]),
 }
 
 

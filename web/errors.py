@@ -17,7 +17,7 @@ from workflow import Blocked, Conflict
 from workflow.domain.errors import DomainError, NotAllowed
 
 from .i18n import localized
-from .params import holds_nul
+from .params import holds_control_characters
 
 log = logging.getLogger(__name__)
 
@@ -48,9 +48,10 @@ def page(code: int, message: str | None = None, reasons: list[str] | None = None
 
 def init_app(app: Flask) -> None:
     @app.before_request
-    def refuse_nul():
-        if holds_nul():
-            return page(400, _("What was sent holds a NUL character, which is not text. Remove it and try again."))
+    def refuse_control_characters():
+        if holds_control_characters():
+            return page(400, _("What was sent holds a control character, which is not text. Remove it and try "
+                               "again."))
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):

@@ -10,6 +10,7 @@ from datetime import date, datetime
 from flask import Response
 from flask_babel import get_timezone
 from openpyxl import Workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Font
 
 __all__ = ["xlsx_response"]
@@ -22,7 +23,7 @@ def _cell(value):
         return (value.astimezone(get_timezone()) if value.tzinfo else value).replace(tzinfo=None)
     if isinstance(value, (int, float, date)) or value is None:
         return value
-    text = str(value)
+    text = ILLEGAL_CHARACTERS_RE.sub("", str(value))  # control characters a workbook cannot hold
     return "'" + text if text[:1] in "=+-@" else text  # never a formula from user data
 
 

@@ -1,6 +1,7 @@
 """What URLs, forms and query strings send, distrusted: an id is one to nine ASCII digits (so no
 '²', which ``str.isdigit`` accepts, and nothing too large for the database's integers), and no
-text may hold a NUL character (PostgreSQL refuses to store or even compare one)."""
+text may hold a control character but tab and line breaks (PostgreSQL refuses to store or even
+compare a NUL; a workbook cannot hold the others)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,9 @@ from collections.abc import Iterable
 from flask import request
 from werkzeug.routing import IntegerConverter
 
-__all__ = ["IdConverter", "as_id", "holds_nul", "ids_in", "page_number"]
+from workflow.domain.text import CONTROL_CHARACTERS
+
+__all__ = ["IdConverter", "as_id", "holds_control_characters", "ids_in", "page_number"]
 
 ID = re.compile(r"[0-9]{1,9}")
 LARGEST_ID = 999_999_999
@@ -40,8 +43,9 @@ def ids_in(values: Iterable[str]) -> list[int]:
     return [int(v) for v in values if ID.fullmatch(v)]
 
 
-def holds_nul() -> bool:
-    """Whether the request's path, query string or form fields (not its files) hold a NUL."""
+def holds_control_characters() -> bool:
+    """Whether the request's path, query string or form fields (not its files) hold a control
+    character other than tab and line breaks."""
     texts = [request.path, *request.args.values(), *request.form.values(),
              *(v for v in (request.view_args or {}).values() if isinstance(v, str))]
-    return any("\x00" in text for text in texts)
+    return any(CONTROL_CHARACTERS.search(text) for text in texts)

@@ -9,7 +9,6 @@ is over, and fired by the scheduler when the deadline passes.
 
 from __future__ import annotations
 
-import re
 from datetime import date, datetime
 
 from sqlalchemy import select
@@ -21,7 +20,7 @@ from .errors import DomainError, NotAllowed
 from .models import Nomination, PublicComment, User
 from .nominations import instance_of
 from .organisation import roles_for
-from .text import nfc
+from .text import CONTROL_CHARACTERS, nfc
 
 __all__ = ["END_POSTING", "CommentRefused", "is_posted", "comments_of", "record_public_comment"]
 
@@ -29,7 +28,6 @@ END_POSTING = "end_posting"
 """The trigger that closes a posting: a state offering it is a posting in progress."""
 
 MAX_AUTHOR = 200
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 class CommentRefused(DomainError):
@@ -70,11 +68,11 @@ def record_public_comment(session: Session, engine: Engine, user: User, nominati
     text = nfc(text or "")
     if not text:
         raise CommentRefused("Cần nội dung ý kiến", "The comment's text is needed", "text")
-    if len(text) > MAX_TEXT or _CONTROL.search(text):
+    if len(text) > MAX_TEXT or CONTROL_CHARACTERS.search(text):
         raise CommentRefused(f"Nội dung tối đa {MAX_TEXT} ký tự, không có ký tự điều khiển",
                              f"The text must be at most {MAX_TEXT} characters, without control characters", "text")
     author = nfc(author or "") or None
-    if author is not None and (len(author) > MAX_AUTHOR or _CONTROL.search(author)):
+    if author is not None and (len(author) > MAX_AUTHOR or CONTROL_CHARACTERS.search(author)):
         raise CommentRefused(f"Tên người góp ý tối đa {MAX_AUTHOR} ký tự", f"The author's name must be at most "
                              f"{MAX_AUTHOR} characters", "author")
     zone = engine.calendar.zone

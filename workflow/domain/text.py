@@ -6,9 +6,12 @@ from __future__ import annotations
 import re
 import unicodedata
 
-__all__ = ["nfc", "quoted", "search_key"]
+__all__ = ["CONTROL_CHARACTERS", "nfc", "quoted", "search_key"]
 
 _SPACES = re.compile(r"\s+")
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+"""What no text may hold (tab and line breaks aside): PostgreSQL cannot store a NUL, and a
+workbook cannot hold the others."""
 
 
 def nfc(text: str) -> str:

@@ -12,7 +12,7 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, BeforeValidator, Field, StringConstraints, model_validator
 
 from ...schema import Strict
-from ..text import nfc
+from ..text import CONTROL_CHARACTERS, nfc
 
 FORMAT_VERSION = 1
 """The version of the organisation format written by ``export_organisation`` (YAML key ``version``)."""
@@ -62,6 +62,14 @@ def _email(value: str) -> str:
     return value
 
 
+def _plain(value: str) -> str:
+    """Text without control characters (PostgreSQL cannot even store a NUL)."""
+    found = CONTROL_CHARACTERS.search(value)
+    if found:
+        raise ValueError(f"holds a control character (U+{ord(found.group()):04X}): remove it")
+    return value
+
+
 def _password(value: str) -> str:
     if len(value) < 8:
         raise ValueError("a password must have at least 8 characters")
@@ -78,14 +86,15 @@ def _none_as_empty(value: Any) -> Any:
 
 def _text(length: int) -> Any:
     return Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=length),
-                     AfterValidator(nfc)]
+                     AfterValidator(_plain), AfterValidator(nfc)]
 
 
 Code = Annotated[str, BeforeValidator(_identifier(CODE, "code")), StringConstraints(max_length=64)]
 PeriodCode = Annotated[str, BeforeValidator(_identifier(CODE, "code")), StringConstraints(max_length=32)]
 Username = Annotated[str, BeforeValidator(_identifier(USERNAME, "user name")), StringConstraints(max_length=64)]
-Word = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=32)]
-Email = Annotated[str, StringConstraints(strip_whitespace=True, max_length=254), AfterValidator(_email)]
+Word = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=32), AfterValidator(_plain)]
+Email = Annotated[str, StringConstraints(strip_whitespace=True, max_length=254), AfterValidator(_plain),
+                  AfterValidator(_email)]
 Day = Annotated[date, BeforeValidator(_day)]
 CodeList = Annotated[list[Code], BeforeValidator(_as_list)]
 
