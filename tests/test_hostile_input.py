@@ -1,7 +1,8 @@
 """Hostile input on every route: numbers too large for the database, negative and non-ASCII
-digits, NUL bytes, markup, SQL, very long text, in the URL, the query string and every form
-field the app reads. Whoever sends them gets a page with a status below 500 — a refusal, a
-form with messages, a 404 — never a server error (the test client re-raises any exception).
+digits, control characters, markup, SQL, very long text, in the URL, the query string and every
+form field the app reads. Whoever sends them gets a page with a status below 500 — a refusal, a
+form with messages, a 404 — never a server error (one that happens is reported with the line of
+the app it came from).
 
 The routes come from the app itself, so a new route is fuzzed without being listed here."""
 
@@ -36,7 +37,7 @@ council council_id current deputy_id display_name document_symbol dry_run email 
 member_ids name name_en new next nomination note page parent_id password period person_id place present principal_id
 q received_on reference revoked revokes role scope short_name show starts state step subject submission_closes
 submission_opens text tie title trigger unit unread username valid_from valid_to version year
-score:quality score:discipline doc:achievement_report input:reasons""".split()
+score:political_tasks score:organisation score:emulation score:coordination doc:achievement_report input:reasons""".split()
 
 # what the lists read from their query strings
 QUERY = "award body format kind next nomination page period q revoked show state step unit unread".split()
