@@ -16,6 +16,7 @@ does not name cannot sign (no silent test key) and the test CA is no longer trus
         token: VIETTEL-CA
         key: signing-key
         pin_env: LAUREL_PIN_VANTHU_TW
+        prehashed: false    # true for an ECDSA key on a token that cannot hash (SoftHSM)
 """
 
 from __future__ import annotations
@@ -60,6 +61,7 @@ class KeySource:
     token: str | None = None
     key: str | None = None
     pin: str | None = None
+    prehashed: bool = False  # the token signs only a digest made here (raw ECDSA, as SoftHSM does)
     test: bool = False  # a certificate of the local test CA: not legally binding
 
 
@@ -125,7 +127,7 @@ class Keys:
         if entry and "pkcs11" in entry:
             p11 = entry["pkcs11"]
             return KeySource("pkcs11", module=p11["module"], token=p11.get("token"), key=p11.get("key"),
-                             pin=os.environ.get(p11.get("pin_env", ""), ""))
+                             pin=os.environ.get(p11.get("pin_env", ""), ""), prehashed=p11.get("prehashed") is True)
         if entry:
             raise KeyProblem(f"{self.signers_file}: the entry of {username!r} needs 'pkcs12' or 'pkcs11'")
         return self.test_signer(username, name=name, organisation=organisation)
@@ -184,14 +186,19 @@ class Keys:
                 return KeySource("pkcs12", path=path, passphrase=secret.read_bytes(), test=True)
             return self._new_test_signer(username, path, secret, name=name, organisation=organisation)
 
-    def _new_test_signer(self, username: str, path: Path, secret: Path, *, name: str, organisation: str) -> KeySource:
+    def certify_for_tests(self, public_key, *, name: str, organisation: str) -> x509.Certificate:
+        """A certificate from the test CA for a key held elsewhere (a test token's, say)."""
+        with self._creating():
+            return self._certify(public_key, name=name, organisation=organisation)[0]
+
+    def _certify(self, public_key, *, name: str, organisation: str) -> tuple[x509.Certificate, x509.Certificate]:
+        """A signing certificate for ``public_key`` from the test CA, and the CA's certificate."""
         ca, ca_key = self._ca()
-        key = ec.generate_private_key(ec.SECP256R1())
         subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name),
                              x509.NameAttribute(NameOID.ORGANIZATION_NAME, organisation)])
         now = dt.datetime.now(dt.timezone.utc)
         certificate = (x509.CertificateBuilder().subject_name(subject).issuer_name(ca.subject)
-                       .public_key(key.public_key()).serial_number(x509.random_serial_number())
+                       .public_key(public_key).serial_number(x509.random_serial_number())
                        .not_valid_before(now - dt.timedelta(days=1)).not_valid_after(now + dt.timedelta(days=1825))
                        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
                        .add_extension(x509.KeyUsage(digital_signature=True, content_commitment=True,
@@ -201,6 +208,11 @@ class Keys:
                        .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()),
                                       critical=False)
                        .sign(ca_key, hashes.SHA256()))
+        return certificate, ca
+
+    def _new_test_signer(self, username: str, path: Path, secret: Path, *, name: str, organisation: str) -> KeySource:
+        key = ec.generate_private_key(ec.SECP256R1())
+        certificate, ca = self._certify(key.public_key(), name=name, organisation=organisation)
         passphrase = secrets.token_urlsafe(24).encode()
         _private(path, pkcs12.serialize_key_and_certificates(
             username.encode(), key, certificate, [ca], serialization.BestAvailableEncryption(passphrase)))

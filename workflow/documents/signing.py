@@ -44,13 +44,15 @@ class SignerIdentity:
 def _signer(source: KeySource) -> Iterator[signers.Signer]:
     """The signer of ``source``, for one signing (a token's session is closed afterwards)."""
     if source.kind == "pkcs11":  # a hardware token (python-pkcs11 needed; see keys.py)
+        from pyhanko.config.pkcs11 import TokenCriteria
         from pyhanko.sign import pkcs11 as p11
         try:
-            session = p11.open_pkcs11_session(source.module, token_label=source.token, user_pin=source.pin)
+            session = p11.open_pkcs11_session(source.module, token_criteria=TokenCriteria(label=source.token),
+                                              user_pin=source.pin or None)
         except Exception as err:  # noqa: BLE001 — the token's library raises its own errors
             raise KeyProblem(f"the token {source.token!r} ({source.module}) cannot be opened: {err}") from err
         try:
-            yield p11.PKCS11Signer(session, key_label=source.key)
+            yield p11.PKCS11Signer(session, key_label=source.key, use_raw_mechanism=source.prehashed)
         finally:
             session.close()
         return
