@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import os
 import shutil
+import uuid
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -12,7 +14,7 @@ import time_machine
 
 from world import NOW
 from workflow import Actor, Registry
-from workflow.db import create_db_engine, create_schema, make_session_factory, postgres_scratch_schema
+from workflow.db import create_db_engine, create_schema, make_session_factory, normalise_url, postgres_scratch_schema
 from workflow.deploy import deploy
 from workflow.domain.setup import load_domain
 from workflow.loader import DEFAULT_ROOT
@@ -181,37 +183,85 @@ def desk(engine, domain, sessions, write_sessions, world):
 
 # --- the browser app over the demo data ----------------------------------------------------------
 
-@pytest.fixture(scope="session")
-def seeded_db(tmp_path_factory, keys_folder):
-    """A SQLite file holding the demo organisation and season, built once per test run.
-
-    The web views' tests copy it (fast) so each starts from the same data; the domain itself
-    is tested on PostgreSQL as well by the other modules."""
-    import sqlite3
-    from web import create_app
-    folder = tmp_path_factory.mktemp("seeded")
-    path = folder / "demo.db"
-    app = create_app({"DATABASE_URL": f"sqlite:///{path}", "TESTING": True, "KEYS": str(keys_folder)})
+def prepare_demo(app, *seed_options: str) -> None:
+    """What ``make run`` does to the app's database: tables, workflows, demo data."""
     runner = app.test_cli_runner()
-    for command in (["db", "init"], ["workflow", "deploy"], ["demo", "seed"]):
+    for command in (["db", "init"], ["workflow", "deploy"], ["demo", "seed", *seed_options]):
         result = runner.invoke(args=command)
         assert result.exit_code == 0, result.output
+
+
+def _seed_demo(url: str, keys_folder) -> None:
+    from web import create_app
+    app = create_app({"DATABASE_URL": url, "TESTING": True, "KEYS": str(keys_folder)})
+    prepare_demo(app)
     app.extensions["laurel"].db.dispose()
+
+
+@contextmanager
+def _pg_database(base: str, template: str | None = None):
+    """A throwaway PostgreSQL database on the server of ``base`` (a copy of ``template`` when
+    given), dropped afterwards: (its name, its URL)."""
+    import psycopg
+    from sqlalchemy.engine import make_url
+    name = f"laurel_{uuid.uuid4().hex[:12]}"
+    conninfo = normalise_url(base).replace("postgresql+psycopg://", "postgresql://")
+    with psycopg.connect(conninfo, autocommit=True) as admin:
+        admin.execute(f"CREATE DATABASE {name}" + (f" TEMPLATE {template}" if template else ""))
+    try:
+        yield name, make_url(normalise_url(base)).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with psycopg.connect(conninfo, autocommit=True) as admin:
+            admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+@contextmanager
+def scratch_database(folder: Path, file_name: str):
+    """The URL of a new, empty database: on PostgreSQL when configured, else a SQLite file."""
+    if PG_URL:
+        with _pg_database(PG_URL) as (_name, url):
+            yield url
+    else:
+        yield f"sqlite:///{folder / file_name}"
+
+
+@pytest.fixture(scope="session")
+def seeded_db(tmp_path_factory, keys_folder):
+    """The demo organisation and season, built once per test run: a SQLite file, or with
+    LAUREL_TEST_DATABASE_URL a PostgreSQL database (its name) that each web test copies."""
+    if PG_URL:
+        with _pg_database(PG_URL) as (name, url):
+            _seed_demo(url, keys_folder)
+            yield name
+        return
+    import sqlite3
+    path = tmp_path_factory.mktemp("seeded") / "demo.db"
+    _seed_demo(f"sqlite:///{path}", keys_folder)
     with sqlite3.connect(path) as conn:
         conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    return path
+    yield path
+
+
+@contextmanager
+def demo_copy(seeded_db, folder: Path):
+    """The URL of a fresh copy of the demo database (a file copy, or a PostgreSQL template copy)."""
+    if PG_URL:
+        with _pg_database(PG_URL, template=seeded_db) as (_name, url):
+            yield url
+        return
+    copy = folder / "web.db"
+    shutil.copy(seeded_db, copy)
+    yield f"sqlite:///{copy}"
 
 
 @pytest.fixture
 def web(seeded_db, tmp_path, keys_folder):
     """The app over a fresh copy of the demo database (CSRF off: forms are posted directly)."""
     from web import create_app
-    copy = tmp_path / "web.db"
-    shutil.copy(seeded_db, copy)
-    app = create_app({"DATABASE_URL": f"sqlite:///{copy}", "TESTING": True, "WTF_CSRF_ENABLED": False,
-                      "KEYS": str(keys_folder)})
-    yield app
-    app.extensions["laurel"].db.dispose()
+    with demo_copy(seeded_db, tmp_path) as url:
+        app = create_app({"DATABASE_URL": url, "TESTING": True, "WTF_CSRF_ENABLED": False, "KEYS": str(keys_folder)})
+        yield app
+        app.extensions["laurel"].db.dispose()
 
 
 DEMO_PASSWORD = "thidua2026"

@@ -156,21 +156,19 @@ def _ids(web) -> dict[str, dict[str, int | str]]:
 @pytest.fixture(scope="module")
 def clients(seeded_db, keys_folder, tmp_path_factory):
     """One signed-in client per user, over one copy of the demo data (nothing here writes)."""
-    import shutil
-
+    from conftest import demo_copy
     from web import create_app
-    copy = tmp_path_factory.mktemp("authorization") / "demo.db"
-    shutil.copy(seeded_db, copy)
-    app = create_app({"DATABASE_URL": f"sqlite:///{copy}", "TESTING": True, "WTF_CSRF_ENABLED": False,
-                      "KEYS": str(keys_folder)})
-    signed_in = {}
-    for user in USERS:
-        client = app.test_client()
-        if user != "anonymous":
-            assert client.post("/login", data={"username": user, "password": "thidua2026"}).status_code == 302
-        signed_in[user] = client
-    yield app, signed_in, _ids(app)
-    app.extensions["laurel"].db.dispose()
+    with demo_copy(seeded_db, tmp_path_factory.mktemp("authorization")) as url:
+        app = create_app({"DATABASE_URL": url, "TESTING": True, "WTF_CSRF_ENABLED": False, "KEYS": str(keys_folder)})
+        yield app, {user: _client(app, user) for user in USERS}, _ids(app)
+        app.extensions["laurel"].db.dispose()
+
+
+def _client(app, user: str):
+    client = app.test_client()
+    if user != "anonymous":
+        assert client.post("/login", data={"username": user, "password": "thidua2026"}).status_code == 302
+    return client
 
 
 def _expect(row: Row, scope: str, user: str) -> set[int]:

@@ -32,20 +32,18 @@ def server(tmp_path_factory, keys_folder):
     """The app on 127.0.0.1 (a free port), CSRF on, over the organisation and the cluster's conference."""
     from werkzeug.serving import make_server
 
+    from conftest import prepare_demo, scratch_database
     from web import create_app
-    folder = tmp_path_factory.mktemp("e2e")
-    app = create_app({"DATABASE_URL": f"sqlite:///{folder / 'e2e.db'}", "KEYS": str(keys_folder),
-                      "SECRET_KEY": "e2e-only", "BASE_URL": "http://127.0.0.1"})
-    runner = app.test_cli_runner()
-    for command in (["db", "init"], ["workflow", "deploy"], ["demo", "seed", "--without-season"]):
-        result = runner.invoke(args=command)
-        assert result.exit_code == 0, result.output
-    http = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=http.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{http.server_port}"
-    http.shutdown()
-    app.extensions["laurel"].db.dispose()
+    with scratch_database(tmp_path_factory.mktemp("e2e"), "e2e.db") as url:
+        app = create_app({"DATABASE_URL": url, "KEYS": str(keys_folder), "SECRET_KEY": "e2e-only",
+                          "BASE_URL": "http://127.0.0.1"})
+        prepare_demo(app, "--without-season")
+        http = make_server("127.0.0.1", 0, app, threaded=True)
+        thread = threading.Thread(target=http.serve_forever, daemon=True)
+        thread.start()
+        yield f"http://127.0.0.1:{http.server_port}"
+        http.shutdown()
+        app.extensions["laurel"].db.dispose()
 
 
 @pytest.fixture(scope="module")
