@@ -116,6 +116,13 @@ def test_a_new_submission_with_a_nominee(web, client_as):
     assert response.status_code == 302
     page = client.get(f"/submissions/{submission}").get_data(as_text=True)
     assert "Ngô Văn Sơn" in page and "Missing submission letter" in page
+    response = client.post(f"/submissions/{submission}/documents", content_type="multipart/form-data",
+                           data={"doc:submission_letter": (io.BytesIO(PDF), "to-trinh.pdf")})
+    assert response.status_code == 302 and response.headers["Location"].endswith("#documents")
+    page = client.get(f"/submissions/{submission}").get_data(as_text=True)
+    assert "to-trinh.pdf" in page and "Missing submission letter" not in page
+    client.post(f"/submissions/{submission}/documents", data={}, content_type="multipart/form-data")
+    assert "Choose a file" in client.get(f"/submissions/{submission}").get_data(as_text=True)
 
 
 def _body(web, code):

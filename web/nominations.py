@@ -136,6 +136,20 @@ def _uploads(prefix: str, kinds: set[str], user: User, **owner) -> dict[str, str
     return stored
 
 
+def _add_documents(user: User, done: str, **owner) -> None:
+    """Stores the dossier files of the posted form (any kind) for ``owner`` (a nomination or a
+    submission) and says how it went; nothing is stored if one is refused."""
+    try:
+        if not _uploads("doc:", set(laurel.state.engine.documents), user, **owner):
+            raise DocumentRefused("", DomainError("Hãy chọn một tệp", "Choose a file"))
+    except DocumentRefused as refused:
+        db().rollback()
+        flash(localized(refused.error), "error")
+    else:
+        db().commit()
+        flash(done, "success")
+
+
 @bp.post("/nominations/<int:nomination_id>/act")
 @login_required
 def act(nomination_id: int):
@@ -169,15 +183,7 @@ def upload(nomination_id: int):
     user = signed_in_user()
     if not _can_upload(nomination, user):
         abort(403)
-    try:
-        if not _uploads("doc:", set(laurel.state.engine.documents), user, nomination_id=nomination.id):
-            raise DocumentRefused("", DomainError("Hãy chọn một tệp", "Choose a file"))
-    except DocumentRefused as refused:
-        db().rollback()
-        flash(localized(refused.error), "error")
-    else:
-        db().commit()
-        flash(_("The document has been added to the dossier."), "success")
+    _add_documents(user, _("The document has been added to the dossier."), nomination_id=nomination.id)
     return redirect(url_for(".show", nomination_id=nomination_id) + "#documents")
 
 
@@ -403,15 +409,7 @@ def add_nominee(submission_id: int):
 def upload_submission_document(submission_id: int):
     sub = _visible_submission(submission_id)
     _require_officer(sub)
-    try:
-        if not _uploads("doc:", set(laurel.state.engine.documents), signed_in_user(), submission_id=sub.id):
-            raise DocumentRefused("", DomainError("Hãy chọn một tệp", "Choose a file"))
-    except DocumentRefused as refused:
-        db().rollback()
-        flash(localized(refused.error), "error")
-    else:
-        db().commit()
-        flash(_("The document has been added to the submission."), "success")
+    _add_documents(signed_in_user(), _("The document has been added to the submission."), submission_id=sub.id)
     return redirect(url_for(".submission", submission_id=submission_id) + "#documents")
 
 
