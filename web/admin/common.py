@@ -63,9 +63,10 @@ def parse_scope(value: str | None) -> tuple[str | None, int | None]:
     return (kind, as_id(ident)) if kind and as_id(ident) is not None else (None, None)
 
 
-def edit(form, save, *, title: str, done, saved_message: str, back: str, **context):
-    """The one flow of every form here: on a valid POST, ``save(values)`` → commit → flash →
-    redirect to ``done(result)``; a refusal goes back to the form, at its fields, with 400."""
+def edit(form, save, *, title: str, back: str, done=None, saved_message: str = "", respond=None, **context):
+    """The one flow of every form here: on a valid POST, ``save(values)`` → commit → flash
+    ``saved_message`` and redirect to ``done(result)`` (or answer ``respond(result)``); a refusal
+    goes back to the form, at its fields, with 400."""
     status = 200
     if form.validate_on_submit():
         try:
@@ -76,6 +77,8 @@ def edit(form, save, *, title: str, done, saved_message: str, back: str, **conte
             status = 400
         else:
             db().commit()
+            if respond is not None:
+                return respond(result)
             flash(saved_message, "success")
             return redirect(done(result))
     elif request.method == "POST":

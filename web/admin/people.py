@@ -17,7 +17,7 @@ from ..database import db
 from ..extensions import laurel
 from ..i18n import localized
 from . import bp
-from .common import parse_scope, person_choices, role_choices, scope_choices, user_choices
+from .common import edit, parse_scope, person_choices, role_choices, scope_choices, user_choices
 from .forms import DelegationForm, NewUserForm, RoleForm, UserForm, refuse, values
 
 USERS_SHOWN = 200
@@ -54,26 +54,18 @@ def new_user():
     form.person_id.choices = person_choices()
     form.role.choices = role_choices(_("— no role yet —"))
     form.scope.choices = scope_choices()
-    status = 200
-    if form.validate_on_submit():
-        try:
-            user, password = service.create_user(db(), hash_password, username=form.username.data,
-                                                 **values(form, *form.saved))
-            if form.role.data:
-                kind, ident = parse_scope(form.scope.data)
-                service.assign_role(db(), laurel.state.definitions.vocabulary.roles, user, role=form.role.data,
-                                    scope_kind=kind, scope_id=ident)
-        except Invalid as invalid:
-            db().rollback()
-            refuse(form, invalid)
-            status = 400
-        else:
-            db().commit()
-            return _password_page(user, password, new=True)
-    elif request.method == "POST":
-        status = 400
-    return render_template("admin/form.html", form=form, title=_("New user"), back=url_for(".users"),
-                           note=_("A random password is made and shown once, on the next page.")), status
+
+    def save(values: dict):
+        user, password = service.create_user(db(), hash_password, username=form.username.data, **values)
+        if form.role.data:
+            kind, ident = parse_scope(form.scope.data)
+            service.assign_role(db(), laurel.state.definitions.vocabulary.roles, user, role=form.role.data,
+                                scope_kind=kind, scope_id=ident)
+        return user, password
+
+    return edit(form, save, title=_("New user"), back=url_for(".users"),
+                respond=lambda made: _password_page(*made, new=True),
+                note=_("A random password is made and shown once, on the next page."))
 
 
 def _user_page(user: User, form: UserForm | None = None, role_form: RoleForm | None = None, status: int = 200):
